@@ -1,0 +1,81 @@
+//! Command-line arguments of `worklet` (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use super::signal::InputSignal;
+
+/// Run Web Audio AudioWorkletProcessor scripts headlessly.
+#[derive(Debug, Parser)]
+#[command(name = "worklet", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load modules into one AudioWorkletGlobalScope, construct one AudioWorkletNode
+    /// and render it offline, one 128-frame quantum at a time.
+    Render(RenderArgs),
+    /// Load modules and print the registered processors and their parameter descriptors as JSON.
+    Check(CheckArgs),
+}
+
+/// `worklet render`.
+#[derive(Debug, Args)]
+pub struct RenderArgs {
+    /// Modules, loaded in order into one scope.
+    #[arg(required = true, value_name = "MODULE.js")]
+    pub modules: Vec<PathBuf>,
+    /// Processor to construct (default: the first registered).
+    #[arg(long, value_name = "NAME")]
+    pub processor: Option<String>,
+    /// AudioWorkletNodeOptions as JSON: numberOfInputs, numberOfOutputs, outputChannelCount, parameterData, processorOptions.
+    #[arg(long, value_name = "JSON")]
+    pub options: Option<String>,
+    /// Input from a WAV file (its rate becomes the sample rate).
+    #[arg(long, value_name = "FILE.wav", conflicts_with = "input_signal")]
+    pub input: Option<PathBuf>,
+    /// Generated input: sine:FREQ | noise | impulse | silence | dc:VALUE | none (nothing connected).
+    #[arg(long = "input-signal", value_name = "KIND")]
+    pub input_signal: Option<InputSignal>,
+    /// Channels of a generated input.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=32))]
+    pub channels: u32,
+    /// Length in seconds (default 1 s, or the input file's length).
+    #[arg(long, value_name = "S", conflicts_with = "frames")]
+    pub seconds: Option<f64>,
+    /// Length in frames.
+    #[arg(long, value_name = "N")]
+    pub frames: Option<u64>,
+    /// Sample rate in Hz.
+    #[arg(long = "sample-rate", value_name = "HZ")]
+    pub sample_rate: Option<f64>,
+    /// Set an AudioParam: NAME=VALUE for the whole render, NAME=VALUE@FRAME from FRAME on (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE[@FRAME]")]
+    pub params: Vec<String>,
+    /// node.port.postMessage(JSON) before the quantum containing FRAME (repeatable).
+    #[arg(long = "post", value_name = "FRAME:JSON")]
+    pub posts: Vec<String>,
+    /// audioWorklet.port.postMessage(JSON), same timing (repeatable).
+    #[arg(long = "post-global", value_name = "FRAME:JSON")]
+    pub posts_global: Vec<String>,
+    /// Write the node's first output as a 32-bit float WAV.
+    #[arg(long, value_name = "FILE.wav")]
+    pub out: Option<PathBuf>,
+    /// Write what the main thread observes as JSON lines to FILE, or - for stdout.
+    #[arg(long, value_name = "FILE|-")]
+    pub events: Option<String>,
+}
+
+/// `worklet check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Modules, loaded in order into one scope.
+    #[arg(required = true, value_name = "MODULE.js")]
+    pub modules: Vec<PathBuf>,
+}

@@ -1,0 +1,115 @@
+//! The `worklet` command line: `render` and `check` (the caller's thread).
+//!
+//! [`run`] takes the arguments and the two output streams and returns the exit
+//! status, so tests can run the CLI in-process exactly as the binary does:
+//! 0 rendered (processor errors are events, not failures); 2 usage error or a
+//! module failed to load (`FILE:LINE:COL: ErrorName: message` on stderr); 1 other
+//! failures (I/O).
+
+mod args;
+mod check;
+mod render;
+pub mod signal;
+pub mod wav;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+
+use crate::engine::{Realm, RealmConfig, ScriptError};
+pub use args::{Cli, Command};
+
+/// Exit status: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit status: I/O and other failures.
+pub const EXIT_FAILURE: i32 = 1;
+/// Exit status: usage error, or a module failed to load.
+pub const EXIT_USAGE: i32 = 2;
+
+/// A failure with its exit status and the line to print on stderr.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) status: i32,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn usage(message: impl std::fmt::Display) -> Self {
+        Self { status: EXIT_USAGE, message: message.to_string() }
+    }
+
+    pub(crate) fn io(message: impl std::fmt::Display) -> Self {
+        Self { status: EXIT_FAILURE, message: message.to_string() }
+    }
+}
+
+impl From<ScriptError> for Failure {
+    fn from(error: ScriptError) -> Self {
+        Self::usage(error)
+    }
+}
+
+/// Runs the CLI with `args` (the first is the program name).
+pub fn run<I, T>(args: I, stdout: &mut dyn Write, stderr: &mut dyn Write) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(error) => {
+            let text = error.render().ansi().to_string();
+            if error.use_stderr() {
+                let _ = write!(stderr, "{text}");
+                return EXIT_USAGE;
+            }
+            let _ = write!(stdout, "{text}");
+            return EXIT_OK;
+        }
+    };
+    let result = match &cli.command {
+        Command::Render(args) => render::run(args, stdout),
+        Command::Check(args) => check::run(args, stdout),
+    };
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(failure) => {
+            let _ = writeln!(stderr, "{}", failure.message);
+            failure.status
+        }
+    }
+}
+
+/// Creates a realm at `sample_rate` and loads `modules` into it, in order.
+///
+/// Imports may read files inside the deepest folder that holds every module.
+pub(crate) fn load_modules(modules: &[PathBuf], sample_rate: f64) -> Result<Realm, Failure> {
+    let root = module_root(modules)?;
+    let config = RealmConfig { module_root: Some(root), ..RealmConfig::new(sample_rate) };
+    let mut realm = Realm::new(&config)?;
+    for module in modules {
+        realm.add_module_file(module)?;
+    }
+    Ok(realm)
+}
+
+fn module_root(modules: &[PathBuf]) -> Result<PathBuf, Failure> {
+    let mut root: Option<PathBuf> = None;
+    for module in modules {
+        let canonical = module
+            .canonicalize()
+            .map_err(|e| Failure::usage(format!("{}: cannot read module: {e}", module.display())))?;
+        let folder = canonical.parent().unwrap_or(Path::new("/")).to_path_buf();
+        root = Some(match root {
+            None => folder,
+            Some(previous) => common_ancestor(&previous, &folder),
+        });
+    }
+    root.ok_or_else(|| Failure::usage("no module given"))
+}
+
+fn common_ancestor(a: &Path, b: &Path) -> PathBuf {
+    a.components().zip(b.components()).take_while(|(x, y)| x == y).map(|(x, _)| x).collect()
+}

@@ -1,0 +1,77 @@
+//! What the main thread observes from a node and its scope. Any thread.
+//!
+//! These are the lines of `worklet render --events`: one JSON object each, with the
+//! context frame at which the main thread observed the event.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::error::ScriptError;
+
+/// Which node-side port a message arrived on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PortName {
+    /// `node.port` (the processor's `this.port`).
+    Node,
+    /// `audioWorklet.port` (the scope's global `port`).
+    Global,
+}
+
+/// An event seen by the main thread.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum MainEvent {
+    /// A message; `data` in display form (see `port::wire::to_display`).
+    Message {
+        /// The port it arrived on.
+        port: PortName,
+        /// The message.
+        data: Value,
+    },
+    /// A message that could not be deserialized.
+    Messageerror {
+        /// The port it arrived on.
+        port: PortName,
+    },
+    /// The processor threw; the node outputs silence from now on.
+    Processorerror {
+        /// `Name: message`.
+        message: String,
+        /// The script file.
+        filename: String,
+        /// 1-based line (0 if unknown).
+        lineno: u32,
+        /// 1-based column (0 if unknown).
+        colno: u32,
+    },
+    /// A `console.*` call, or an uncaught exception in an event listener.
+    Console {
+        /// `log`, `info`, `warn`, `error` or `debug`.
+        level: String,
+        /// The formatted text.
+        text: String,
+    },
+}
+
+impl MainEvent {
+    /// The `processorerror` for a script error.
+    pub fn processor_error(error: &ScriptError) -> Self {
+        Self::Processorerror {
+            message: format!("{}: {}", error.name, error.message),
+            filename: error.filename.clone(),
+            lineno: error.lineno,
+            colno: error.colno,
+        }
+    }
+}
+
+/// An event and the frame at which the main thread observed it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimedEvent {
+    /// Context frame (frames rendered so far) when the event was observed.
+    pub frame: u64,
+    /// The event.
+    #[serde(flatten)]
+    pub event: MainEvent,
+}

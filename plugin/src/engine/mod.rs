@@ -1,0 +1,25 @@
+//! The worklet engine: an `AudioWorkletGlobalScope` on Boa, node construction and
+//! the `process()` contract, and offline rendering.
+//!
+//! Everything here runs on the one thread that owns a [`Realm`] (Boa's garbage
+//! collector is thread-local): the plugin's render thread, or the caller's thread
+//! for the CLI and tests. Nothing here knows about plugins or GUIs.
+
+pub mod error;
+pub mod events;
+pub mod modules;
+pub mod node;
+pub mod offline;
+pub mod options;
+pub mod params;
+pub mod quantum;
+pub mod realm;
+
+pub use error::ScriptError;
+pub use events::{MainEvent, PortName, TimedEvent};
+pub use node::{CreateError, Node, NodeState};
+pub use offline::{ParamStep, Post, RenderError, RenderSpec, Rendered, render};
+pub use options::NodeOptions;
+pub use params::{AutomationRate, ParamDescriptor, ParamFrame};
+pub use quantum::{AudioBuses, RENDER_QUANTUM};
+pub use realm::{Realm, RealmConfig};

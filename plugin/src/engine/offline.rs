@@ -1,0 +1,283 @@
+//! Offline rendering: one node in one scope, one quantum at a time, on the
+//! caller's thread. This is Worklet's `OfflineAudioContext`, used by the CLI and
+//! the tests; it is deterministic for a given input.
+//!
+//! Per quantum starting at frame `F`: `currentFrame = F`; messages posted for
+//! frames `< F + 128` are queued and run as tasks (a microtask checkpoint after
+//! each); `process()` runs; the microtask checkpoint runs; what the scope sent is
+//! observed by the main thread at frame `F + 128`.
+
+use serde_json::Value;
+
+use super::events::{MainEvent, PortName, TimedEvent};
+use super::node::{CreateError, Node};
+use super::options::{NodeOptions, OptionsError};
+use super::params::{AutomationRate, ParamFrame};
+use super::quantum::{AudioBuses, RENDER_QUANTUM, mix_channels};
+use super::realm::{GLOBAL_PORT_ID, NODE_PORT_ID, Outgoing, Realm};
+use crate::port::wire;
+
+/// Most message tasks run between two quanta; the rest wait for the next gap, so
+/// that a flood of messages cannot make a quantum late.
+pub const MAX_TASKS_PER_QUANTUM: usize = 256;
+
+/// A parameter set to `value` from `frame` on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamStep {
+    /// The descriptor name.
+    pub name: String,
+    /// The new value.
+    pub value: f32,
+    /// First frame with the new value.
+    pub frame: u64,
+}
+
+/// A message the main thread posts before the quantum containing `frame`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Post {
+    /// The frame it is posted at.
+    pub frame: u64,
+    /// `node.port` or `audioWorklet.port`.
+    pub port: PortName,
+    /// The message, in wire format.
+    pub data: Value,
+}
+
+/// What to render.
+#[derive(Debug, Clone, Default)]
+pub struct RenderSpec {
+    /// Frames to render.
+    pub frames: u64,
+    /// Processor name; `None` picks the first registered.
+    pub processor: Option<String>,
+    /// `AudioWorkletNodeOptions` (wire format); `null` for none.
+    pub options: Value,
+    /// What feeds input 0: its channels, or `None` when nothing is connected.
+    pub input: Option<Vec<Vec<f32>>>,
+    /// Step automation.
+    pub automation: Vec<ParamStep>,
+    /// Messages from the main thread.
+    pub posts: Vec<Post>,
+}
+
+/// The result of an offline render.
+#[derive(Debug, Clone, Default)]
+pub struct Rendered {
+    /// The processor that was constructed.
+    pub processor: String,
+    /// Channels of the node's first output (empty when it has none).
+    pub output: Vec<Vec<f32>>,
+    /// What the main thread observed, in order.
+    pub events: Vec<TimedEvent>,
+}
+
+/// Why a render could not start.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RenderError {
+    /// No processor is registered.
+    NoProcessor,
+    /// The node could not be created.
+    Create(CreateError),
+    /// An automation step names no parameter of the processor.
+    UnknownParam {
+        /// The name given.
+        name: String,
+        /// The processor's parameter names.
+        known: Vec<String>,
+    },
+    /// A posted message is not valid wire format.
+    BadPost(wire::WireError),
+}
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoProcessor => f.write_str("no processor is registered (did the module call registerProcessor?)"),
+            Self::Create(error) => error.fmt(f),
+            Self::UnknownParam { name, known } if known.is_empty() => {
+                write!(f, "no parameter named '{name}' (the processor has no parameters)")
+            }
+            Self::UnknownParam { name, known } => {
+                write!(f, "no parameter named '{name}' (the processor has: {})", known.join(", "))
+            }
+            Self::BadPost(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for RenderError {}
+
+impl From<OptionsError> for RenderError {
+    fn from(error: OptionsError) -> Self {
+        Self::Create(CreateError::Options(error))
+    }
+}
+
+/// Renders `spec` with the processors registered in `realm`.
+///
+/// `progress` is called after every quantum with the frames rendered so far.
+pub fn render(realm: &mut Realm, spec: &RenderSpec, progress: &mut dyn FnMut(u64)) -> Result<Rendered, RenderError> {
+    let name = match &spec.processor {
+        Some(name) => name.clone(),
+        None => first_processor(realm).ok_or(RenderError::NoProcessor)?,
+    };
+    let options = NodeOptions::from_json(&spec.options)?;
+    for post in &spec.posts {
+        wire::validate(&post.data).map_err(RenderError::BadPost)?;
+    }
+    let connected = spec.input.as_ref().map(|channels| channels.len() as u32);
+    realm.set_current_frame(0);
+    let mut node = Node::new(realm, &name, &options, connected, NODE_PORT_ID).map_err(RenderError::Create)?;
+    let mut automation = Automation::new(&node, &spec.automation)?;
+
+    let mut rendered = Rendered { processor: name, ..Rendered::default() };
+    let mut observer = Observer::default();
+    observer.observe(realm, &mut node, 0, &mut rendered.events);
+
+    let first_output = node.output_channels().first().copied().unwrap_or(0) as usize;
+    rendered.output = vec![Vec::with_capacity(spec.frames as usize); first_output];
+    let mut posts: Vec<&Post> = spec.posts.iter().collect();
+    posts.sort_by_key(|post| post.frame);
+    let mut posts = posts.into_iter().peekable();
+
+    let mut source = AudioBuses::silent(&[connected.unwrap_or(0)]);
+    let mut inputs = AudioBuses::silent(node.input_channels());
+    let mut outputs = AudioBuses::silent(node.output_channels());
+    let mut start = 0u64;
+    while start < spec.frames {
+        realm.set_current_frame(start);
+        while let Some(post) = posts.next_if(|post| post.frame < start + RENDER_QUANTUM as u64) {
+            let port = match post.port {
+                PortName::Node => NODE_PORT_ID,
+                PortName::Global => GLOBAL_PORT_ID,
+            };
+            // A closed or missing port drops the message silently, as in browsers.
+            let _ = realm.enqueue_message(port, &post.data);
+        }
+        for _ in 0..MAX_TASKS_PER_QUANTUM {
+            if !realm.run_one_task() {
+                break;
+            }
+        }
+        fill_input(spec.input.as_deref(), start, &mut source);
+        if let (Some(dest), Some(src)) = (inputs.buses.first_mut(), source.buses.first()) {
+            mix_channels(src, dest, options.channel_interpretation);
+        }
+        let params = automation.frame(start);
+        node.render(realm, &inputs, params, &mut outputs);
+        let keep = (spec.frames - start).min(RENDER_QUANTUM as u64) as usize;
+        if let Some(bus) = outputs.buses.first() {
+            for (out, channel) in rendered.output.iter_mut().zip(bus) {
+                out.extend_from_slice(&channel[..keep]);
+            }
+        }
+        start += RENDER_QUANTUM as u64;
+        observer.observe(realm, &mut node, start, &mut rendered.events);
+        progress(start.min(spec.frames));
+    }
+    Ok(rendered)
+}
+
+/// The first registered processor's name.
+pub fn first_processor(realm: &mut Realm) -> Option<String> {
+    let described = realm.describe().ok()?;
+    described.as_array()?.first()?.get("name")?.as_str().map(str::to_owned)
+}
+
+fn fill_input(input: Option<&[Vec<f32>]>, start: u64, source: &mut AudioBuses) {
+    let Some(channels) = input else { return };
+    let Some(bus) = source.buses.first_mut() else { return };
+    for (dest, samples) in bus.iter_mut().zip(channels) {
+        for (frame, out) in dest.iter_mut().enumerate() {
+            *out = samples.get(start as usize + frame).copied().unwrap_or(0.0);
+        }
+    }
+}
+
+/// Turns what the scope sent into main-thread events.
+#[derive(Default)]
+struct Observer {
+    outgoing: Vec<Outgoing>,
+}
+
+impl Observer {
+    fn observe(&mut self, realm: &mut Realm, node: &mut Node, frame: u64, events: &mut Vec<TimedEvent>) {
+        realm.drain_outbox(&mut self.outgoing);
+        for item in self.outgoing.drain(..) {
+            let event = match item {
+                Outgoing::Message { port, data } => {
+                    let port = if port == GLOBAL_PORT_ID { PortName::Global } else { PortName::Node };
+                    match wire::validate(&data) {
+                        Ok(()) => MainEvent::Message { port, data: wire::to_display(&data) },
+                        Err(_) => MainEvent::Messageerror { port },
+                    }
+                }
+                Outgoing::Console { level, text } => MainEvent::Console { level, text },
+                Outgoing::Closed { .. } => continue,
+            };
+            events.push(TimedEvent { frame, event });
+        }
+        if let Some(error) = node.take_error() {
+            events.push(TimedEvent { frame, event: MainEvent::processor_error(&error) });
+        }
+    }
+}
+
+/// Step automation resolved to per-quantum parameter frames.
+struct Automation {
+    /// Per parameter: steps sorted by frame, and the value before the first step.
+    steps: Vec<Vec<(u64, f32)>>,
+    initial: Vec<f32>,
+    rates: Vec<AutomationRate>,
+    clamp: Vec<(f32, f32)>,
+    frame: ParamFrame,
+    scratch: [f32; RENDER_QUANTUM],
+}
+
+impl Automation {
+    fn new(node: &Node, steps: &[ParamStep]) -> Result<Self, RenderError> {
+        let descriptors = node.descriptors();
+        let mut per_param = vec![Vec::new(); descriptors.len()];
+        for step in steps {
+            let index = descriptors.iter().position(|d| d.name == step.name).ok_or_else(|| RenderError::UnknownParam {
+                name: step.name.clone(),
+                known: descriptors.iter().map(|d| d.name.clone()).collect(),
+            })?;
+            per_param[index].push((step.frame, step.value));
+        }
+        for list in &mut per_param {
+            list.sort_by_key(|&(frame, _)| frame);
+        }
+        Ok(Self {
+            steps: per_param,
+            initial: node.initial_values().to_vec(),
+            rates: descriptors.iter().map(|d| d.automation_rate).collect(),
+            clamp: descriptors.iter().map(|d| (d.min_value, d.max_value)).collect(),
+            frame: ParamFrame::constant(node.initial_values()),
+            scratch: [0.0; RENDER_QUANTUM],
+        })
+    }
+
+    /// The values of every parameter for the quantum starting at `start`.
+    fn frame(&mut self, start: u64) -> &ParamFrame {
+        for index in 0..self.steps.len() {
+            let steps = &self.steps[index];
+            let (min, max) = self.clamp[index];
+            let mut value = steps.iter().take_while(|&&(f, _)| f <= start).last().map_or(self.initial[index], |&(_, v)| v);
+            let mut next = steps.iter().skip_while(|&&(f, _)| f <= start).peekable();
+            for (offset, out) in self.scratch.iter_mut().enumerate() {
+                let frame = start + offset as u64;
+                while let Some(&&(f, v)) = next.peek() {
+                    if f > frame {
+                        break;
+                    }
+                    value = v;
+                    next.next();
+                }
+                *out = if value.is_nan() { self.initial[index] } else { value.clamp(min, max) };
+            }
+            self.frame.set(index, &self.scratch, self.rates[index]);
+        }
+        &self.frame
+    }
+}

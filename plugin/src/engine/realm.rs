@@ -1,0 +1,416 @@
+//! The worklet realm: one Boa [`Context`] set up as an `AudioWorkletGlobalScope`.
+//!
+//! Boa's garbage collector is thread-local: a [`Realm`] is created, used and dropped
+//! on one thread (the render thread in the plugin, the caller's thread offline). It
+//! is deliberately `!Send`.
+//!
+//! The realm evaluates two internal scripts (`js/clone.js`, `js/scope.js`) that
+//! define the Web Audio globals and return an internals object; Rust keeps handles
+//! to its functions. What the script side sends out (port messages, console lines)
+//! lands in a bounded [`Outbox`] that the owner drains after every entry into JS.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use boa_engine::object::ObjectInitializer;
+use boa_engine::object::builtins::JsArrayBuffer;
+use boa_engine::property::Attribute;
+use boa_engine::{
+    Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, Script, Source, js_string,
+};
+
+use super::error::ScriptError;
+use super::modules::ModuleSet;
+
+/// Port id of the global scope's `port` (the `audioWorklet.port` pair).
+pub const GLOBAL_PORT_ID: u32 = 0;
+/// Port id of the first node's `this.port` (the `node.port` pair).
+pub const NODE_PORT_ID: u32 = 1;
+
+/// How many outgoing items the outbox holds before it drops and counts.
+///
+/// The owner drains it after every quantum; 4096 is far more than a processor can
+/// sensibly post in one quantum, and it bounds memory when one posts in a loop.
+pub const OUTBOX_CAPACITY: usize = 4096;
+
+/// Loop iterations one call frame may run before it is stopped (runaway guard).
+///
+/// A processor's `process()` loops over 128 frames per channel; even a heavy
+/// constructor that fills a ten-second table stays below one million. Twenty
+/// million stops `while (true) {}` in about a second at Boa's speed.
+pub const DEFAULT_LOOP_LIMIT: u64 = 20_000_000;
+/// Nested JavaScript calls before a `RangeError` (runaway recursion guard).
+pub const DEFAULT_RECURSION_LIMIT: usize = 400;
+
+/// Something the script side sent towards the main thread.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outgoing {
+    /// `port.postMessage(data)` on the port with this id; `data` is wire format.
+    Message {
+        /// The sending port's id.
+        port: u32,
+        /// The message in wire format.
+        data: serde_json::Value,
+    },
+    /// `console.*`, or an exception reported from an event listener.
+    Console {
+        /// `log`, `info`, `warn`, `error` or `debug`.
+        level: String,
+        /// The formatted text.
+        text: String,
+    },
+    /// The port with this id was closed from the script side.
+    Closed {
+        /// The closed port's id.
+        port: u32,
+    },
+}
+
+/// The bounded queue of [`Outgoing`] items (drops and counts when full).
+#[derive(Debug, Default)]
+pub struct Outbox {
+    items: VecDeque<Outgoing>,
+    dropped: u64,
+}
+
+impl Outbox {
+    fn push(&mut self, item: Outgoing) {
+        if self.items.len() >= OUTBOX_CAPACITY {
+            self.dropped += 1;
+        } else {
+            self.items.push_back(item);
+        }
+    }
+}
+
+/// Per-realm state the native functions read, stored in the context's host data.
+#[derive(Debug)]
+pub(crate) struct ScopeState {
+    sample_rate: f64,
+    current_frame: Cell<u64>,
+    outbox: RefCell<Outbox>,
+}
+
+/// Limits and facts fixed when a realm is created.
+#[derive(Debug, Clone)]
+pub struct RealmConfig {
+    /// The context's sample rate in Hz.
+    pub sample_rate: f64,
+    /// Folder that `import` may read from; `None` allows only in-memory sources.
+    pub module_root: Option<PathBuf>,
+    /// Runaway guard: loop iterations per call frame.
+    pub loop_limit: u64,
+    /// Runaway guard: nested calls.
+    pub recursion_limit: usize,
+}
+
+impl RealmConfig {
+    /// Defaults for a sample rate.
+    pub fn new(sample_rate: f64) -> Self {
+        Self { sample_rate, module_root: None, loop_limit: DEFAULT_LOOP_LIMIT, recursion_limit: DEFAULT_RECURSION_LIMIT }
+    }
+}
+
+/// Handles to the functions of the internals object returned by `scope.js`.
+struct Internals {
+    describe: JsObject,
+    construct: JsObject,
+    enqueue: JsObject,
+    run_task: JsObject,
+    pending_tasks: JsObject,
+    frozen_array: JsObject,
+    parameter_object: JsObject,
+}
+
+/// One `AudioWorkletGlobalScope`. Not `Send`: it lives on the thread that made it.
+pub struct Realm {
+    context: Context,
+    internals: Internals,
+    modules: Rc<ModuleSet>,
+}
+
+impl Realm {
+    /// Builds the context, installs the natives and evaluates the internal scripts.
+    pub fn new(config: &RealmConfig) -> Result<Self, ScriptError> {
+        let modules = Rc::new(ModuleSet::new(config.module_root.clone()).map_err(|e| ScriptError::new("Error", e))?);
+        let mut context =
+            Context::builder().module_loader(modules.clone()).build().map_err(|e| ScriptError::new("Error", e.to_string()))?;
+        let limits = context.runtime_limits_mut();
+        limits.set_loop_iteration_limit(config.loop_limit);
+        limits.set_recursion_limit(config.recursion_limit);
+        context.insert_data(ScopeState {
+            sample_rate: config.sample_rate,
+            current_frame: Cell::new(0),
+            outbox: RefCell::new(Outbox::default()),
+        });
+        let internals = install(&mut context).map_err(|e| {
+            let located = ScriptError::from_js(&e, Some("worklet:scope.js"), &mut context);
+            ScriptError::new("InternalError", located.to_string())
+        })?;
+        Ok(Self { context, internals, modules })
+    }
+
+    /// The Boa context (for the engine's own modules).
+    pub(crate) fn context(&mut self) -> &mut Context {
+        &mut self.context
+    }
+
+    /// The context's sample rate.
+    pub fn sample_rate(&self) -> f64 {
+        self.state().sample_rate
+    }
+
+    /// Sets `currentFrame` (and so `currentTime`) for what runs next.
+    pub fn set_current_frame(&mut self, frame: u64) {
+        self.state().current_frame.set(frame);
+    }
+
+    /// The current value of `currentFrame`.
+    pub fn current_frame(&self) -> u64 {
+        self.state().current_frame.get()
+    }
+
+    fn state(&self) -> &ScopeState {
+        self.context.get_data::<ScopeState>().expect("realm state is installed at creation")
+    }
+
+    /// Takes everything the script side sent since the last call.
+    pub fn drain_outbox(&mut self, into: &mut Vec<Outgoing>) {
+        into.extend(self.state().outbox.borrow_mut().items.drain(..));
+    }
+
+    /// How many outgoing items were dropped because the outbox was full.
+    pub fn outbox_dropped(&self) -> u64 {
+        self.state().outbox.borrow().dropped
+    }
+
+    /// The registered processors and their normalized parameter descriptors, as JSON.
+    pub fn describe(&mut self) -> Result<serde_json::Value, ScriptError> {
+        let value = self.call(&self.internals.describe.clone(), &[])?;
+        self.to_json(&value)
+    }
+
+    /// Runs `new Processor(options)` with a fresh port of id `port_id`.
+    pub(crate) fn construct(&mut self, name: &str, options: &serde_json::Value, port_id: u32) -> JsResult<JsObject> {
+        let options = JsValue::from_json(options, &mut self.context)?;
+        let args = [JsString::from(name).into(), options, port_id.into()];
+        let instance = self.internals.construct.clone().call(&JsValue::undefined(), &args, &mut self.context)?;
+        instance.as_object().ok_or_else(|| JsNativeError::typ().with_message("processor is not an object").into())
+    }
+
+    /// Queues a message (wire format) for the script-side port `port_id`.
+    /// Returns `false` when the port does not exist or is closed (the message is dropped).
+    pub fn enqueue_message(&mut self, port_id: u32, wire: &serde_json::Value) -> Result<bool, ScriptError> {
+        let value = JsValue::from_json(wire, &mut self.context).map_err(|e| self.error(&e))?;
+        let delivered = self.call(&self.internals.enqueue.clone(), &[port_id.into(), value])?;
+        Ok(delivered.to_boolean())
+    }
+
+    /// Runs the oldest deliverable message task and then a microtask checkpoint.
+    /// Returns `false` when no task was ready.
+    pub fn run_one_task(&mut self) -> bool {
+        let ran = self.call(&self.internals.run_task.clone(), &[]).map(|v| v.to_boolean());
+        self.run_microtasks();
+        match ran {
+            Ok(ran) => ran,
+            Err(error) => {
+                self.report_uncaught(&error);
+                true
+            }
+        }
+    }
+
+    /// Messages queued for script-side ports (started or not).
+    pub fn pending_tasks(&mut self) -> usize {
+        self.call(&self.internals.pending_tasks.clone(), &[]).ok().and_then(|v| v.as_number()).unwrap_or(0.0) as usize
+    }
+
+    /// Performs a microtask checkpoint (runs all queued promise jobs).
+    pub fn run_microtasks(&mut self) {
+        if let Err(error) = self.context.run_jobs() {
+            let error = self.error(&error);
+            self.report_uncaught(&error);
+        }
+    }
+
+    /// `Object.freeze([...items])`.
+    pub(crate) fn frozen_array(&mut self, items: Vec<JsValue>) -> JsResult<JsValue> {
+        let array = boa_engine::object::builtins::JsArray::from_iter(items, &mut self.context);
+        self.internals.frozen_array.clone().call(&JsValue::undefined(), &[array.into()], &mut self.context)
+    }
+
+    /// A frozen plain object with the given (name, value) entries.
+    pub(crate) fn parameter_object(&mut self, entries: &[(JsString, JsValue)]) -> JsResult<JsObject> {
+        let pairs: Vec<JsValue> = entries
+            .iter()
+            .map(|(k, v)| boa_engine::object::builtins::JsArray::from_iter([k.clone().into(), v.clone()], &mut self.context).into())
+            .collect();
+        let list = boa_engine::object::builtins::JsArray::from_iter(pairs, &mut self.context);
+        let object = self.internals.parameter_object.clone().call(&JsValue::undefined(), &[list.into()], &mut self.context)?;
+        object.as_object().ok_or_else(|| JsNativeError::typ().with_message("parameters is not an object").into())
+    }
+
+    /// Converts a Boa error into a located [`ScriptError`].
+    pub(crate) fn error(&mut self, error: &JsError) -> ScriptError {
+        let mut located = ScriptError::from_js(error, None, &mut self.context);
+        self.modules.refine_location(&mut located);
+        located
+    }
+
+    /// Sends "Uncaught ..." to the console, as a browser reports an unhandled exception.
+    pub(crate) fn report_uncaught(&mut self, error: &ScriptError) {
+        let text = uncaught_text(error);
+        self.state().outbox.borrow_mut().push(Outgoing::Console { level: "error".to_owned(), text });
+    }
+
+    fn call(&mut self, function: &JsObject, args: &[JsValue]) -> Result<JsValue, ScriptError> {
+        function.call(&JsValue::undefined(), args, &mut self.context).map_err(|e| self.error(&e))
+    }
+
+    fn to_json(&mut self, value: &JsValue) -> Result<serde_json::Value, ScriptError> {
+        let mut json = value.to_json(&mut self.context).map(Option::unwrap_or_default).map_err(|e| self.error(&e))?;
+        crate::port::wire::tidy_numbers(&mut json);
+        Ok(json)
+    }
+
+    /// Paths of every module loaded so far (for error messages and tests).
+    pub fn module_paths(&self) -> Vec<PathBuf> {
+        self.modules.loaded_paths()
+    }
+
+    /// Evaluates a module from disk (see [`ModuleSet`] for the root rules).
+    pub fn add_module_file(&mut self, path: &Path) -> Result<(), ScriptError> {
+        let modules = self.modules.clone();
+        modules.add_file(path, &mut self.context)
+    }
+
+    /// Makes an in-memory module importable (by `./name` from other in-memory
+    /// modules) without evaluating it.
+    pub fn provide_module_source(&mut self, name: &str, source: &str) {
+        self.modules.provide_source(name, source);
+    }
+
+    /// Evaluates a module from an in-memory source named `name`.
+    pub fn add_module_source(&mut self, name: &str, source: &str) -> Result<(), ScriptError> {
+        let modules = self.modules.clone();
+        modules.add_source(name, source, &mut self.context)
+    }
+}
+
+/// "Uncaught TypeError: message (file:line:col)".
+pub fn uncaught_text(error: &ScriptError) -> String {
+    let location = error.location();
+    if location.is_empty() {
+        format!("Uncaught {}: {}", error.name, error.message)
+    } else {
+        format!("Uncaught {}: {} ({location})", error.name, error.message)
+    }
+}
+
+fn install(context: &mut Context) -> JsResult<Internals> {
+    let native = ObjectInitializer::new(context)
+        .function(NativeFunction::from_fn_ptr(native_console), js_string!("console"), 2)
+        .function(NativeFunction::from_fn_ptr(native_post), js_string!("post"), 2)
+        .function(NativeFunction::from_fn_ptr(native_close), js_string!("close"), 1)
+        .function(NativeFunction::from_fn_ptr(native_report_error), js_string!("reportError"), 1)
+        .function(NativeFunction::from_fn_ptr(native_sample_rate), js_string!("sampleRate"), 0)
+        .function(NativeFunction::from_fn_ptr(native_current_frame), js_string!("currentFrame"), 0)
+        .function(NativeFunction::from_fn_ptr(native_detach), js_string!("detach"), 1)
+        .function(NativeFunction::from_fn_ptr(native_is_detached), js_string!("isDetached"), 1)
+        .property(js_string!("globalPortId"), GLOBAL_PORT_ID, Attribute::READONLY)
+        .build();
+    let clone = evaluate_internal(context, "worklet:clone.js", include_str!("js/clone.js"), &[native.clone().into()])?;
+    let internals = evaluate_internal(context, "worklet:scope.js", include_str!("js/scope.js"), &[native.into(), clone])?;
+    let internals = internals.as_object().ok_or_else(|| JsNativeError::typ().with_message("scope.js returned no object"))?;
+    let function = |name: &str, context: &mut Context| -> JsResult<JsObject> {
+        internals
+            .get(JsString::from(name), context)?
+            .as_object()
+            .filter(JsObject::is_callable)
+            .ok_or_else(|| JsNativeError::typ().with_message(format!("internals.{name} is missing")).into())
+    };
+    Ok(Internals {
+        describe: function("describe", context)?,
+        construct: function("construct", context)?,
+        enqueue: function("enqueue", context)?,
+        run_task: function("runTask", context)?,
+        pending_tasks: function("pendingTasks", context)?,
+        frozen_array: function("frozenArray", context)?,
+        parameter_object: function("parameterObject", context)?,
+    })
+}
+
+fn evaluate_internal(context: &mut Context, path: &str, source: &str, args: &[JsValue]) -> JsResult<JsValue> {
+    let script = Script::parse(Source::from_bytes(source).with_path(Path::new(path)), None, context)?;
+    let function = script.evaluate(context)?;
+    let function = function.as_object().ok_or_else(|| JsNativeError::typ().with_message(format!("{path} is not a function")))?;
+    function.call(&JsValue::undefined(), args, context)
+}
+
+fn state(context: &Context) -> &ScopeState {
+    context.get_data::<ScopeState>().expect("realm state is installed at creation")
+}
+
+fn arg_string(args: &[JsValue], index: usize, context: &mut Context) -> JsResult<String> {
+    Ok(args.get(index).cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped())
+}
+
+fn arg_port(args: &[JsValue], context: &mut Context) -> JsResult<u32> {
+    args.first().cloned().unwrap_or_default().to_u32(context)
+}
+
+fn native_console(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let level = arg_string(args, 0, context)?;
+    let text = arg_string(args, 1, context)?;
+    state(context).outbox.borrow_mut().push(Outgoing::Console { level, text });
+    Ok(JsValue::undefined())
+}
+
+fn native_post(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let port = arg_port(args, context)?;
+    let mut data = args.get(1).cloned().unwrap_or_default().to_json(context)?.unwrap_or_default();
+    crate::port::wire::tidy_numbers(&mut data);
+    state(context).outbox.borrow_mut().push(Outgoing::Message { port, data });
+    Ok(JsValue::undefined())
+}
+
+fn native_close(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let port = arg_port(args, context)?;
+    state(context).outbox.borrow_mut().push(Outgoing::Closed { port });
+    Ok(JsValue::undefined())
+}
+
+fn native_report_error(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let error = JsError::from_opaque(args.first().cloned().unwrap_or_default());
+    let mut located = ScriptError::from_js(&error, None, context);
+    if let Some(modules) = context.downcast_module_loader::<ModuleSet>() {
+        modules.refine_location(&mut located);
+    }
+    state(context).outbox.borrow_mut().push(Outgoing::Console { level: "error".to_owned(), text: uncaught_text(&located) });
+    Ok(JsValue::undefined())
+}
+
+fn native_sample_rate(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    Ok(state(context).sample_rate.into())
+}
+
+fn native_current_frame(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    Ok((state(context).current_frame.get() as f64).into())
+}
+
+fn array_buffer_arg(args: &[JsValue]) -> JsResult<JsArrayBuffer> {
+    let object = args.first().and_then(JsValue::as_object).ok_or_else(|| JsNativeError::typ().with_message("not an ArrayBuffer"))?;
+    JsArrayBuffer::from_object(object)
+}
+
+/// Detaches an ArrayBuffer that is transferred by `postMessage`.
+fn native_detach(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
+    array_buffer_arg(args)?.detach(&JsValue::undefined())?;
+    Ok(JsValue::undefined())
+}
+
+fn native_is_detached(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
+    Ok(array_buffer_arg(args)?.data().is_none().into())
+}

@@ -1,0 +1,25 @@
+//! Worklet: Web Audio `AudioWorkletProcessor` scripts as an audio plugin.
+//!
+//! One plugin instance plays one `AudioContext` with one `AudioWorkletNode` in it.
+//! The processor's JavaScript runs in a [`engine::Realm`] (an
+//! `AudioWorkletGlobalScope` on Boa) that lives on exactly one thread, because
+//! Boa's garbage collector is thread-local.
+//!
+//! * [`engine`] — the realm, node construction, `process()` per 128-frame quantum,
+//!   errors with `file:line:col`, offline rendering. One thread per realm.
+//! * [`port`] — the message wire format shared by both sides. Any thread.
+//! * [`cli`] — the `worklet` command line (`render`, `check`). The caller's thread.
+//!
+//! Lifecycle of a script: the modules are evaluated in order into one scope
+//! (`registerProcessor` calls fill the processor map), a node is constructed
+//! (`new Processor(options)` with `this.port` ready), then every quantum runs the
+//! queued message tasks, `process(inputs, outputs, parameters)` and a microtask
+//! checkpoint. An exception in the constructor or in `process()` becomes one
+//! `processorerror` and the node outputs silence from then on.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, rust_2018_idioms, unreachable_pub, clippy::all)]
+
+pub mod cli;
+pub mod engine;
+pub mod port;

@@ -1,0 +1,111 @@
+//! Shared helpers for Worklet's integration tests: build a scope from source text,
+//! render offline, run the CLI in-process, compare audio with a tolerance.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use worklet::engine::{MainEvent, PortName, Realm, RealmConfig, RenderSpec, Rendered, ScriptError, render};
+
+/// The sample rate the helpers use unless told otherwise.
+pub const RATE: f64 = 48_000.0;
+
+/// A realm at [`RATE`] with `source` loaded as the in-memory module `test.js`.
+pub fn realm(source: &str) -> Realm {
+    try_realm(source).unwrap_or_else(|e| panic!("module failed to load: {e}"))
+}
+
+/// Like [`realm`], but returns the load error.
+pub fn try_realm(source: &str) -> Result<Realm, ScriptError> {
+    let mut realm = Realm::new(&RealmConfig::new(RATE))?;
+    realm.add_module_source("test.js", source)?;
+    Ok(realm)
+}
+
+/// Loads `source` and renders `spec`.
+pub fn render_source(source: &str, spec: &RenderSpec) -> Rendered {
+    let mut realm = realm(source);
+    render(&mut realm, spec, &mut |_| {}).unwrap_or_else(|e| panic!("render failed: {e}"))
+}
+
+/// A spec of `frames` frames with nothing connected to the input.
+pub fn spec(frames: u64) -> RenderSpec {
+    RenderSpec { frames, ..RenderSpec::default() }
+}
+
+/// The texts of the console events, in order.
+pub fn console(rendered: &Rendered) -> Vec<String> {
+    rendered
+        .events
+        .iter()
+        .filter_map(|e| match &e.event {
+            MainEvent::Console { text, .. } => Some(text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `(frame, port, data)` of every message event, in order.
+pub fn messages(rendered: &Rendered) -> Vec<(u64, PortName, Value)> {
+    rendered
+        .events
+        .iter()
+        .filter_map(|e| match &e.event {
+            MainEvent::Message { port, data } => Some((e.frame, *port, data.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The data of every message event, in order.
+pub fn message_data(rendered: &Rendered) -> Vec<Value> {
+    messages(rendered).into_iter().map(|(_, _, data)| data).collect()
+}
+
+/// `(frame, message, filename, lineno, colno)` of every processorerror.
+pub fn processor_errors(rendered: &Rendered) -> Vec<(u64, String, String, u32, u32)> {
+    rendered
+        .events
+        .iter()
+        .filter_map(|e| match &e.event {
+            MainEvent::Processorerror { message, filename, lineno, colno } => {
+                Some((e.frame, message.clone(), filename.clone(), *lineno, *colno))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Runs the `worklet` CLI in-process: `(status, stdout, stderr)`.
+pub fn cli(args: &[&str]) -> (i32, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let status = worklet::cli::run(std::iter::once("worklet").chain(args.iter().copied()), &mut out, &mut err);
+    (status, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
+}
+
+/// The repository's top folder.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// A processor file of the factory library, as a string path.
+pub fn processor(name: &str) -> String {
+    repo().join("processors").join(name).display().to_string()
+}
+
+/// A fresh, empty folder for one test's files.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("worklet-tests-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch folder");
+    dir
+}
+
+/// Asserts two signals have the same length and differ by at most `tolerance`.
+#[track_caller]
+pub fn assert_close(actual: &[f32], expected: &[f32], tolerance: f32) {
+    assert_eq!(actual.len(), expected.len(), "lengths differ");
+    for (frame, (a, e)) in actual.iter().zip(expected).enumerate() {
+        assert!((a - e).abs() <= tolerance, "frame {frame}: got {a}, expected {e} (tolerance {tolerance})");
+    }
+}

@@ -1,0 +1,218 @@
+//! The `worklet` CLI contract, run in-process through `worklet::cli::run`.
+
+use std::fs;
+
+use serde_json::{Value, json};
+use worklet_tests::{cli, processor, scratch};
+
+fn events(stdout: &str) -> Vec<Value> {
+    stdout.lines().map(|line| serde_json::from_str(line).expect("each events line is JSON")).collect()
+}
+
+#[test]
+fn ping_pong_answers_pong_to_a_post_at_frame_zero() {
+    let (status, stdout, stderr) = cli(&["render", &processor("ping-pong.js"), "--post", "0:\"ping\"", "--events", "-"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(
+        events(&stdout),
+        [
+            json!({"frame": 128, "type": "console", "level": "log", "text": "ping"}),
+            json!({"frame": 128, "type": "message", "port": "node", "data": "pong"}),
+        ]
+    );
+}
+
+#[test]
+fn a_syntax_error_exits_2_with_file_line_and_column() {
+    let dir = scratch("cli-syntax");
+    let file = dir.join("broken.js");
+    fs::write(&file, "registerProcessor('a', class extends AudioWorkletProcessor {\n  process() { return true }\n}) )\n").unwrap();
+    let (status, stdout, stderr) = cli(&["render", file.to_str().unwrap()]);
+    assert_eq!(status, 2);
+    assert!(stdout.is_empty());
+    let prefix = format!("{}:3:", file.display());
+    assert!(stderr.starts_with(&prefix), "{stderr}");
+    assert!(stderr.contains(": SyntaxError: "), "{stderr}");
+    let (status, _, stderr) = cli(&["check", file.to_str().unwrap()]);
+    assert_eq!(status, 2);
+    assert!(stderr.starts_with(&prefix), "{stderr}");
+}
+
+#[test]
+fn check_prints_processors_and_descriptors() {
+    let (status, stdout, stderr) = cli(&["check", &processor("gain.js"), &processor("biquad.js")]);
+    assert_eq!(status, 0, "{stderr}");
+    let value: Value = serde_json::from_str(&stdout).unwrap();
+    let names: Vec<&str> = value["processors"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["gain", "biquad"]);
+    assert_eq!(
+        value["processors"][0]["parameterDescriptors"],
+        json!([{"name": "gain", "defaultValue": 1, "minValue": 0, "maxValue": 4, "automationRate": "a-rate"}])
+    );
+    assert_eq!(value["processors"][1]["parameterDescriptors"][1]["automationRate"], "k-rate");
+}
+
+#[test]
+fn out_writes_a_float_wav_of_the_first_output() {
+    let dir = scratch("cli-out");
+    let out = dir.join("out.wav");
+    let args = ["render", &processor("gain.js"), "--input-signal", "dc:0.5", "--channels", "3", "--frames", "1000",
+        "--param", "gain=2", "--sample-rate", "44100", "--out", out.to_str().unwrap()];
+    let (status, _, stderr) = cli(&args);
+    assert_eq!(status, 0, "{stderr}");
+    let mut reader = hound::WavReader::open(&out).unwrap();
+    let spec = reader.spec();
+    assert_eq!((spec.channels, spec.sample_rate, spec.bits_per_sample), (3, 44_100, 32));
+    assert_eq!(spec.sample_format, hound::SampleFormat::Float);
+    let samples: Vec<f32> = reader.samples::<f32>().map(Result::unwrap).collect();
+    assert_eq!(samples.len(), 3000);
+    assert!(samples.iter().all(|&s| (s - 1.0).abs() < 1e-7));
+}
+
+#[test]
+fn input_wav_sets_rate_and_length() {
+    let dir = scratch("cli-input");
+    let input = dir.join("in.wav");
+    let spec = hound::WavSpec { channels: 1, sample_rate: 22_050, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut writer = hound::WavWriter::create(&input, spec).unwrap();
+    for n in 0..500 {
+        writer.write_sample(if n % 2 == 0 { 16_384i16 } else { -16_384 }).unwrap();
+    }
+    writer.finalize().unwrap();
+    let source = dir.join("rate.js");
+    fs::write(&source, "registerProcessor('r', class extends AudioWorkletProcessor { constructor() { super(); this.port.postMessage(sampleRate); } process(i, o) { o[0][0].set(i[0][0]); return true; } });").unwrap();
+    let out = dir.join("out.wav");
+    let (status, stdout, stderr) =
+        cli(&["render", source.to_str().unwrap(), "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--events", "-"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(events(&stdout)[0]["data"], json!(22050));
+    let reader = hound::WavReader::open(&out).unwrap();
+    assert_eq!((reader.spec().sample_rate, reader.duration()), (22_050, 500));
+    let samples: Vec<f32> = reader.into_samples::<f32>().map(Result::unwrap).collect();
+    assert!((samples[0] - 0.5).abs() < 1e-6 && (samples[1] + 0.5).abs() < 1e-6);
+}
+
+#[test]
+fn events_go_to_a_file_and_post_global_reaches_the_scope_port() {
+    let dir = scratch("cli-events");
+    let source = dir.join("global.js");
+    fs::write(
+        &source,
+        "let volume = 1;
+         port.onmessage = (e) => { volume = e.data.volume; port.postMessage({ got: volume }); };
+         registerProcessor('v', class extends AudioWorkletProcessor { process() { return true; } });",
+    )
+    .unwrap();
+    let log = dir.join("events.jsonl");
+    let (status, stdout, stderr) =
+        cli(&["render", source.to_str().unwrap(), "--post-global", "256:{\"volume\":0.8}", "--events", log.to_str().unwrap()]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.is_empty());
+    let lines = events(&fs::read_to_string(&log).unwrap());
+    assert_eq!(lines, [json!({"frame": 384, "type": "message", "port": "global", "data": {"got": 0.8}})]);
+}
+
+#[test]
+fn values_json_cannot_express_use_tagged_forms() {
+    let dir = scratch("cli-tagged");
+    let source = dir.join("tagged.js");
+    fs::write(
+        &source,
+        "registerProcessor('t', class extends AudioWorkletProcessor {
+           constructor() {
+             super();
+             this.port.postMessage([undefined, NaN, Infinity, -Infinity, -0, 12n, new Map([['k', 1]]), new Set([2]), new Date(5), new Float32Array([0.5]), new Uint8Array([1, 2]).buffer]);
+           }
+           process() { return true; }
+         });",
+    )
+    .unwrap();
+    let (status, stdout, stderr) = cli(&["render", source.to_str().unwrap(), "--frames", "0", "--events", "-"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(
+        events(&stdout)[0]["data"],
+        json!([{"$undefined": null}, {"$number": "NaN"}, {"$number": "Infinity"}, {"$number": "-Infinity"}, {"$number": "-0"},
+               {"$bigint": "12"}, {"$map": [["k", 1]]}, {"$set": [2]}, {"$date": 5}, [0.5], [1, 2]])
+    );
+}
+
+#[test]
+fn processor_errors_are_events_not_failures() {
+    let dir = scratch("cli-processorerror");
+    let source = dir.join("throws.js");
+    fs::write(&source, "registerProcessor('t', class extends AudioWorkletProcessor {\n  process() {\n    throw new Error('boom');\n  }\n});\n").unwrap();
+    let (status, stdout, stderr) = cli(&["render", source.to_str().unwrap(), "--frames", "256", "--events", "-"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(
+        events(&stdout),
+        [json!({"frame": 128, "type": "processorerror", "message": "Error: boom", "filename": source.to_str().unwrap(), "lineno": 3, "colno": 11})]
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_with_a_reason() {
+    let gain = processor("gain.js");
+    let cases: [(&[&str], &str); 9] = [
+        (&["render"], "MODULE.js"),
+        (&["render", &gain, "--param", "volume=1"], "no parameter named 'volume'"),
+        (&["render", &gain, "--param", "gain"], "NAME=VALUE"),
+        (&["render", &gain, "--post", "zero:1"], "not a frame number"),
+        (&["render", &gain, "--post", "0:{oops"], "invalid JSON"),
+        (&["render", &gain, "--options", "{\"numberOfInputs\":0,\"numberOfOutputs\":0}"], "NotSupportedError"),
+        (&["render", &gain, "--processor", "nope"], "InvalidStateError"),
+        (&["render", &gain, "--input-signal", "square:3"], "unknown input signal"),
+        (&["render", &gain, "--sample-rate", "100"], "outside 3000..=768000"),
+    ];
+    for (args, expected) in cases {
+        let (status, _, stderr) = cli(args);
+        assert_eq!(status, 2, "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let (status, _, stderr) = cli(&["render", "/no/such/module.js"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("/no/such/module.js"), "{stderr}");
+}
+
+#[test]
+fn io_failures_exit_1() {
+    let (status, _, stderr) = cli(&["render", &processor("gain.js"), "--frames", "128", "--out", "/no/such/folder/out.wav"]);
+    assert_eq!(status, 1, "{stderr}");
+    assert!(stderr.contains("/no/such/folder/out.wav"), "{stderr}");
+}
+
+#[test]
+fn length_options_set_the_frame_count() {
+    let dir = scratch("cli-length");
+    for (args, frames) in [(vec!["--frames", "333"], 333u32), (vec!["--seconds", "0.5", "--sample-rate", "8000"], 4000), (vec![], 48_000)] {
+        let out = dir.join("len.wav");
+        let mut all = vec!["render", &*processor("gain.js").leak(), "--out", out.to_str().unwrap()];
+        all.extend(args);
+        let (status, _, stderr) = cli(&all);
+        assert_eq!(status, 0, "{stderr}");
+        assert_eq!(hound::WavReader::open(&out).unwrap().duration(), frames);
+    }
+}
+
+#[test]
+fn an_unconnected_input_has_no_channels() {
+    let dir = scratch("cli-none");
+    let source = dir.join("count.js");
+    fs::write(&source, "registerProcessor('c', class extends AudioWorkletProcessor { process(i) { this.port.postMessage(i[0].length); return false; } });").unwrap();
+    let (_, stdout, _) = cli(&["render", source.to_str().unwrap(), "--input-signal", "none", "--frames", "128", "--events", "-"]);
+    assert_eq!(events(&stdout)[0]["data"], json!(0));
+    let (_, stdout, _) = cli(&["render", source.to_str().unwrap(), "--channels", "5", "--frames", "128", "--events", "-"]);
+    assert_eq!(events(&stdout)[0]["data"], json!(5));
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let (status, stdout, _) = cli(&["--help"]);
+    assert_eq!(status, 0);
+    assert!(stdout.contains("render") && stdout.contains("check"));
+    let (status, stdout, _) = cli(&["render", "--help"]);
+    assert_eq!(status, 0);
+    for flag in ["--processor", "--options", "--input", "--input-signal", "--channels", "--seconds", "--frames", "--sample-rate",
+        "--param", "--post", "--post-global", "--out", "--events"] {
+        assert!(stdout.contains(flag), "render --help lists {flag}");
+    }
+}

@@ -1,0 +1,173 @@
+//! Script errors: processorerror with file, line and column; silence afterwards;
+//! listener exceptions go to the console; the runaway guard.
+
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::json;
+use worklet::engine::{PortName, Post, RenderSpec};
+use worklet_tests::{console, message_data, processor_errors, render_source};
+
+fn connected(frames: u64) -> RenderSpec {
+    RenderSpec { frames, input: Some(vec![vec![0.5; frames as usize]]), ..RenderSpec::default() }
+}
+
+#[test]
+fn an_exception_in_process_is_one_located_processorerror_then_silence() {
+    let rendered = render_source(
+        "registerProcessor('p', class extends AudioWorkletProcessor {
+  process(inputs, outputs) {
+    outputs[0][0].fill(1);
+    if (currentFrame === 256) {
+      undefinedFunction();
+    }
+    return true;
+  }
+});",
+        &connected(1024),
+    );
+    let errors = processor_errors(&rendered);
+    assert_eq!(errors.len(), 1, "exactly one processorerror: {errors:?}");
+    let (frame, message, file, line, column) = &errors[0];
+    assert_eq!(*frame, 384, "observed after the quantum that threw");
+    assert!(message.starts_with("ReferenceError"), "{message}");
+    assert!(message.contains("undefinedFunction"), "{message}");
+    assert_eq!((file.as_str(), *line, *column), ("test.js", 5, 7));
+    let output = &rendered.output[0];
+    assert!(output[..256].iter().all(|&s| (s - 1.0).abs() < 1e-7), "sound before the error");
+    assert!(output[256..].iter().all(|&s| s == 0.0), "silence from the failing quantum on");
+}
+
+#[test]
+fn a_thrown_error_object_is_located_where_it_was_created() {
+    let rendered = render_source(
+        "registerProcessor('p', class extends AudioWorkletProcessor {
+  process() {
+    throw new RangeError('out of range');
+  }
+});",
+        &connected(128),
+    );
+    let errors = processor_errors(&rendered);
+    assert_eq!(errors[0].1, "RangeError: out of range");
+    assert_eq!((errors[0].2.as_str(), errors[0].3, errors[0].4), ("test.js", 3, 11));
+}
+
+#[test]
+fn a_throwing_constructor_is_a_processorerror_at_frame_zero() {
+    let rendered = render_source(
+        "class P extends AudioWorkletProcessor {
+  constructor() {
+    super();
+    throw new TypeError('cannot start');
+  }
+  process(i, outputs) { outputs[0][0].fill(1); return true; }
+}
+registerProcessor('p', P);",
+        &connected(256),
+    );
+    let errors = processor_errors(&rendered);
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].0, 0);
+    assert_eq!(errors[0].1, "TypeError: cannot start");
+    assert_eq!((errors[0].3, errors[0].4), (4, 11));
+    assert!(rendered.output[0].iter().all(|&s| s == 0.0), "a node whose constructor threw is silent");
+}
+
+#[test]
+fn a_missing_process_is_located_at_the_registration() {
+    let rendered = render_source(
+        "class P extends AudioWorkletProcessor {}
+registerProcessor('p', P);",
+        &connected(256),
+    );
+    let errors = processor_errors(&rendered);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].1.starts_with("TypeError"), "{}", errors[0].1);
+    assert!(errors[0].1.contains("process"), "{}", errors[0].1);
+    assert_eq!((errors[0].2.as_str(), errors[0].3), ("test.js", 2));
+}
+
+#[test]
+fn an_exception_in_onmessage_is_reported_on_the_console_not_as_processorerror() {
+    let rendered = render_source(
+        "registerProcessor('p', class extends AudioWorkletProcessor {
+  constructor() {
+    super();
+    this.port.onmessage = (e) => { throw new Error('bad message ' + e.data); };
+    this.port.addEventListener('message', (e) => this.port.postMessage('second listener ran'));
+  }
+  process(i, outputs) { outputs[0][0].fill(1); return true; }
+});",
+        &RenderSpec {
+            posts: vec![Post { frame: 0, port: PortName::Node, data: json!(7) }],
+            ..connected(256)
+        },
+    );
+    assert!(processor_errors(&rendered).is_empty());
+    assert_eq!(console(&rendered), ["Uncaught Error: bad message 7 (test.js:4:42)"]);
+    assert_eq!(message_data(&rendered), [json!("second listener ran")], "other listeners still run");
+    assert!(rendered.output[0].iter().all(|&s| (s - 1.0).abs() < 1e-7), "the node keeps playing");
+}
+
+/// Renders in a thread and fails if the runaway guard does not stop the script in time.
+fn render_bounded(source: &'static str) -> worklet::engine::Rendered {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(render_source(source, &connected(256)));
+    });
+    receive.recv_timeout(Duration::from_secs(120)).expect("the runaway guard did not stop the script within 120 s")
+}
+
+#[test]
+fn an_infinite_loop_becomes_a_processorerror() {
+    let rendered = render_bounded(
+        "registerProcessor('p', class extends AudioWorkletProcessor {
+  process() {
+    let x = 0;
+    while (true) { x++; }
+  }
+});",
+    );
+    let errors = processor_errors(&rendered);
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].1.contains("runaway guard"), "{}", errors[0].1);
+    assert_eq!(errors[0].3, 4, "located at the loop");
+}
+
+#[test]
+fn an_infinite_loop_in_the_constructor_becomes_a_processorerror() {
+    let rendered = render_bounded(
+        "registerProcessor('p', class extends AudioWorkletProcessor {
+  constructor() { super(); for (;;) {} }
+  process() { return true; }
+});",
+    );
+    assert_eq!(processor_errors(&rendered).len(), 1);
+}
+
+#[test]
+fn runaway_recursion_becomes_a_processorerror() {
+    let rendered = render_bounded(
+        "function down(n) { return down(n + 1) + 1; }
+registerProcessor('p', class extends AudioWorkletProcessor {
+  process() { return down(0); }
+});",
+    );
+    let errors = processor_errors(&rendered);
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].1.starts_with("RangeError"), "{}", errors[0].1);
+    assert_eq!((errors[0].2.as_str(), errors[0].3), ("test.js", 1));
+}
+
+#[test]
+fn a_thrown_non_error_value_is_still_reported() {
+    let rendered = render_source(
+        "registerProcessor('p', class extends AudioWorkletProcessor { process() { throw 'just a string'; } });",
+        &connected(128),
+    );
+    let errors = processor_errors(&rendered);
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].1.contains("just a string"), "{}", errors[0].1);
+    assert_eq!(errors[0].3, 1);
+}
