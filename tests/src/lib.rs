@@ -23,8 +23,8 @@ pub fn try_realm(source: &str) -> Result<Realm, ScriptError> {
 
 /// Loads `source` and renders `spec`.
 pub fn render_source(source: &str, spec: &RenderSpec) -> Rendered {
-    let mut realm = realm(source);
-    render(&mut realm, spec, &mut |_| {}).unwrap_or_else(|e| panic!("render failed: {e}"))
+    let realm = realm(source);
+    render(realm, spec, &mut |_| {}).unwrap_or_else(|e| panic!("render failed: {e}"))
 }
 
 /// A spec of `frames` frames with nothing connected to the input.
@@ -50,7 +50,7 @@ pub fn messages(rendered: &Rendered) -> Vec<(u64, PortName, Value)> {
         .events
         .iter()
         .filter_map(|e| match &e.event {
-            MainEvent::Message { port, data } => Some((e.frame, *port, data.clone())),
+            MainEvent::Message { port, data, .. } => Some((e.frame, *port, data.clone())),
             _ => None,
         })
         .collect()

@@ -36,7 +36,7 @@ fn sample_rate_follows_the_context() {
             "registerProcessor('p', class extends AudioWorkletProcessor { constructor() { super(); this.port.postMessage(sampleRate); } process() { return true; } });",
         )
         .unwrap();
-    let rendered = render(&mut realm, &worklet_tests::spec(128), &mut |_| {}).unwrap();
+    let rendered = render(realm, &worklet_tests::spec(128), &mut |_| {}).unwrap();
     assert_eq!(message_data(&rendered), [json!(44100)]);
 }
 

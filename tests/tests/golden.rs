@@ -14,7 +14,7 @@ fn render_file(file: &str, spec: &RenderSpec) -> Vec<Vec<f32>> {
     let root = path.parent().unwrap().to_path_buf();
     let mut realm = Realm::new(&RealmConfig { module_root: Some(root), ..RealmConfig::new(RATE) }).unwrap();
     realm.add_module_file(&path).unwrap();
-    let rendered = render(&mut realm, spec, &mut |_| {}).unwrap();
+    let rendered = render(realm, spec, &mut |_| {}).unwrap();
     assert!(worklet_tests::processor_errors(&rendered).is_empty(), "{:?}", rendered.events);
     rendered.output
 }
@@ -123,7 +123,7 @@ fn biquad_rejects_an_unknown_type_in_its_constructor() {
     let mut realm = Realm::new(&RealmConfig { module_root: path.parent().map(Into::into), ..RealmConfig::new(RATE) }).unwrap();
     realm.add_module_file(&path).unwrap();
     let spec = RenderSpec { frames: 128, options: json!({"processorOptions": {"type": "wobble"}}), ..RenderSpec::default() };
-    let rendered = render(&mut realm, &spec, &mut |_| {}).unwrap();
+    let rendered = render(realm, &spec, &mut |_| {}).unwrap();
     let errors = worklet_tests::processor_errors(&rendered);
     assert_eq!(errors.len(), 1);
     assert!(errors[0].1.contains("unknown filter type 'wobble'"), "{}", errors[0].1);

@@ -61,8 +61,8 @@ fn invalid_options_throw_what_the_node_constructor_throws() {
         (json!({"numberOfInputs": "two"}), "TypeError"),
     ];
     for (options, expected) in cases {
-        let mut realm = realm(ECHO_OPTIONS);
-        let error = render(&mut realm, &RenderSpec { frames: 128, options: options.clone(), ..RenderSpec::default() }, &mut |_| {})
+        let realm = realm(ECHO_OPTIONS);
+        let error = render(realm, &RenderSpec { frames: 128, options: options.clone(), ..RenderSpec::default() }, &mut |_| {})
             .unwrap_err();
         match error {
             RenderError::Create(CreateError::Options(e)) => assert_eq!(e.name, expected, "{options}"),
@@ -73,9 +73,9 @@ fn invalid_options_throw_what_the_node_constructor_throws() {
 
 #[test]
 fn an_unknown_processor_is_an_invalid_state_that_lists_the_registered_ones() {
-    let mut realm = realm(ECHO_OPTIONS);
+    let realm = realm(ECHO_OPTIONS);
     let spec = RenderSpec { frames: 128, processor: Some("nope".into()), ..RenderSpec::default() };
-    let error = render(&mut realm, &spec, &mut |_| {}).unwrap_err().to_string();
+    let error = render(realm, &spec, &mut |_| {}).unwrap_err().to_string();
     assert!(error.starts_with("InvalidStateError"), "{error}");
     assert!(error.contains("echo"), "{error}");
 }

@@ -9,13 +9,44 @@ use serde_json::Value;
 use super::error::ScriptError;
 
 /// Which node-side port a message arrived on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PortName {
     /// `node.port` (the processor's `this.port`).
     Node,
     /// `audioWorklet.port` (the scope's global `port`).
     Global,
+    /// A port transferred to the main side (printed as `port:ID`).
+    Other(crate::port::PortId),
+}
+
+impl PortName {
+    /// The name of a main-side port.
+    pub fn of(port: crate::port::PortId) -> Self {
+        match port {
+            crate::port::NODE_PORT => Self::Node,
+            crate::port::GLOBAL_PORT => Self::Global,
+            other => Self::Other(other),
+        }
+    }
+
+    /// The main-side port this names.
+    pub fn id(self) -> crate::port::PortId {
+        match self {
+            Self::Node => crate::port::NODE_PORT,
+            Self::Global => crate::port::GLOBAL_PORT,
+            Self::Other(id) => id,
+        }
+    }
+}
+
+impl Serialize for PortName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Node => serializer.serialize_str("node"),
+            Self::Global => serializer.serialize_str("global"),
+            Self::Other(id) => serializer.serialize_str(&format!("port:{id}")),
+        }
+    }
 }
 
 /// An event seen by the main thread.
@@ -28,6 +59,9 @@ pub enum MainEvent {
         port: PortName,
         /// The message.
         data: Value,
+        /// Ports transferred with it, if any (`{"$port": i}` in `data` is `ports[i]`).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        ports: Vec<crate::port::PortId>,
     },
     /// A message that could not be deserialized.
     Messageerror {
@@ -55,6 +89,19 @@ pub enum MainEvent {
 }
 
 impl MainEvent {
+    /// The event a main-side [`Received`](crate::port::Received) item is.
+    pub fn from_received(received: crate::port::Received) -> Self {
+        use crate::port::Received;
+        match received {
+            Received::Message { port, data, ports } => {
+                Self::Message { port: PortName::of(port), data: crate::port::wire::to_display(&data), ports }
+            }
+            Received::MessageError { port } => Self::Messageerror { port: PortName::of(port) },
+            Received::Console { level, text } => Self::Console { level, text },
+            Received::ProcessorError(error) => Self::processor_error(&error),
+        }
+    }
+
     /// The `processorerror` for a script error.
     pub fn processor_error(error: &ScriptError) -> Self {
         Self::Processorerror {

@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod events;
+pub mod instance;
 pub mod modules;
 pub mod node;
 pub mod offline;
@@ -17,6 +18,7 @@ pub mod realm;
 
 pub use error::ScriptError;
 pub use events::{MainEvent, PortName, TimedEvent};
+pub use instance::{Instance, MAX_TASKS_PER_QUANTUM};
 pub use node::{CreateError, Node, NodeState};
 pub use offline::{ParamStep, Post, RenderError, RenderSpec, Rendered, render};
 pub use options::NodeOptions;

@@ -10,16 +10,13 @@
 use serde_json::Value;
 
 use super::events::{MainEvent, PortName, TimedEvent};
+use super::instance::Instance;
 use super::node::{CreateError, Node};
 use super::options::{NodeOptions, OptionsError};
 use super::params::{AutomationRate, ParamFrame};
 use super::quantum::{AudioBuses, RENDER_QUANTUM, mix_channels};
-use super::realm::{GLOBAL_PORT_ID, NODE_PORT_ID, Outgoing, Realm};
-use crate::port::wire;
-
-/// Most message tasks run between two quanta; the rest wait for the next gap, so
-/// that a flood of messages cannot make a quantum late.
-pub const MAX_TASKS_PER_QUANTUM: usize = 256;
+use super::realm::Realm;
+use crate::port::{DropCounts, MainPorts, PostError, channel_pair, wire};
 
 /// A parameter set to `value` from `frame` on.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +66,8 @@ pub struct Rendered {
     pub output: Vec<Vec<f32>>,
     /// What the main thread observed, in order.
     pub events: Vec<TimedEvent>,
+    /// Messages dropped because a queue was full.
+    pub dropped: DropCounts,
 }
 
 /// Why a render could not start.
@@ -87,6 +86,8 @@ pub enum RenderError {
     },
     /// A posted message is not valid wire format.
     BadPost(wire::WireError),
+    /// The main side refused a post.
+    Post(PostError),
 }
 
 impl std::fmt::Display for RenderError {
@@ -101,6 +102,7 @@ impl std::fmt::Display for RenderError {
                 write!(f, "no parameter named '{name}' (the processor has: {})", known.join(", "))
             }
             Self::BadPost(error) => error.fmt(f),
+            Self::Post(error) => error.fmt(f),
         }
     }
 }
@@ -113,13 +115,14 @@ impl From<OptionsError> for RenderError {
     }
 }
 
-/// Renders `spec` with the processors registered in `realm`.
+/// Renders `spec` with the processors registered in `realm` (which the render
+/// consumes, as a render thread owns its realm).
 ///
 /// `progress` is called after every quantum with the frames rendered so far.
-pub fn render(realm: &mut Realm, spec: &RenderSpec, progress: &mut dyn FnMut(u64)) -> Result<Rendered, RenderError> {
+pub fn render(mut realm: Realm, spec: &RenderSpec, progress: &mut dyn FnMut(u64)) -> Result<Rendered, RenderError> {
     let name = match &spec.processor {
         Some(name) => name.clone(),
-        None => first_processor(realm).ok_or(RenderError::NoProcessor)?,
+        None => first_processor(&mut realm).ok_or(RenderError::NoProcessor)?,
     };
     let options = NodeOptions::from_json(&spec.options)?;
     for post in &spec.posts {
@@ -127,44 +130,50 @@ pub fn render(realm: &mut Realm, spec: &RenderSpec, progress: &mut dyn FnMut(u64
     }
     let connected = spec.input.as_ref().map(|channels| channels.len() as u32);
     realm.set_current_frame(0);
-    let mut node = Node::new(realm, &name, &options, connected, NODE_PORT_ID).map_err(RenderError::Create)?;
-    let mut automation = Automation::new(&node, &spec.automation)?;
+    let (mut main, router) = channel_pair();
+    let mut instance = Instance::new(realm, router, &name, &options, connected).map_err(RenderError::Create)?;
+    run(&mut instance, &mut main, spec, &name, &options, connected, progress)
+}
 
-    let mut rendered = Rendered { processor: name, ..Rendered::default() };
-    let mut observer = Observer::default();
-    observer.observe(realm, &mut node, 0, &mut rendered.events);
+fn run(
+    instance: &mut Instance,
+    main: &mut MainPorts,
+    spec: &RenderSpec,
+    name: &str,
+    options: &NodeOptions,
+    connected: Option<u32>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Rendered, RenderError> {
+    let mut automation = Automation::new(instance.node(), &spec.automation)?;
+    let mut rendered = Rendered { processor: name.to_owned(), ..Rendered::default() };
+    observe(main, 0, &mut rendered.events);
 
-    let first_output = node.output_channels().first().copied().unwrap_or(0) as usize;
+    let first_output = instance.node().output_channels().first().copied().unwrap_or(0) as usize;
     rendered.output = vec![Vec::with_capacity(spec.frames as usize); first_output];
     let mut posts: Vec<&Post> = spec.posts.iter().collect();
     posts.sort_by_key(|post| post.frame);
     let mut posts = posts.into_iter().peekable();
 
     let mut source = AudioBuses::silent(&[connected.unwrap_or(0)]);
-    let mut inputs = AudioBuses::silent(node.input_channels());
-    let mut outputs = AudioBuses::silent(node.output_channels());
+    let mut inputs = AudioBuses::silent(instance.node().input_channels());
+    let mut outputs = AudioBuses::silent(instance.node().output_channels());
     let mut start = 0u64;
     while start < spec.frames {
-        realm.set_current_frame(start);
         while let Some(post) = posts.next_if(|post| post.frame < start + RENDER_QUANTUM as u64) {
-            let port = match post.port {
-                PortName::Node => NODE_PORT_ID,
-                PortName::Global => GLOBAL_PORT_ID,
-            };
-            // A closed or missing port drops the message silently, as in browsers.
-            let _ = realm.enqueue_message(port, &post.data);
-        }
-        for _ in 0..MAX_TASKS_PER_QUANTUM {
-            if !realm.run_one_task() {
-                break;
+            match main.post(post.port.id(), post.data.clone(), &[]) {
+                // A full queue dropped and counted it; a closed port drops silently.
+                Ok(()) | Err(PostError::Full | PostError::NotHeld(_)) => {}
+                Err(error) => return Err(RenderError::Post(error)),
             }
         }
+        instance.set_frame(start);
+        instance.run_tasks();
         fill_input(spec.input.as_deref(), start, &mut source);
         if let (Some(dest), Some(src)) = (inputs.buses.first_mut(), source.buses.first()) {
             mix_channels(src, dest, options.channel_interpretation);
         }
         let params = automation.frame(start);
-        node.render(realm, &inputs, params, &mut outputs);
+        instance.render(&inputs, params, &mut outputs);
         let keep = (spec.frames - start).min(RENDER_QUANTUM as u64) as usize;
         if let Some(bus) = outputs.buses.first() {
             for (out, channel) in rendered.output.iter_mut().zip(bus) {
@@ -172,10 +181,18 @@ pub fn render(realm: &mut Realm, spec: &RenderSpec, progress: &mut dyn FnMut(u64
             }
         }
         start += RENDER_QUANTUM as u64;
-        observer.observe(realm, &mut node, start, &mut rendered.events);
+        observe(main, start, &mut rendered.events);
         progress(start.min(spec.frames));
     }
+    rendered.dropped = main.dropped();
     Ok(rendered)
+}
+
+/// Everything the main side has received, observed at `frame`.
+fn observe(main: &mut MainPorts, frame: u64, events: &mut Vec<TimedEvent>) {
+    while let Some(received) = main.try_receive() {
+        events.push(TimedEvent { frame, event: MainEvent::from_received(received) });
+    }
 }
 
 /// The first registered processor's name.
@@ -190,35 +207,6 @@ fn fill_input(input: Option<&[Vec<f32>]>, start: u64, source: &mut AudioBuses) {
     for (dest, samples) in bus.iter_mut().zip(channels) {
         for (frame, out) in dest.iter_mut().enumerate() {
             *out = samples.get(start as usize + frame).copied().unwrap_or(0.0);
-        }
-    }
-}
-
-/// Turns what the scope sent into main-thread events.
-#[derive(Default)]
-struct Observer {
-    outgoing: Vec<Outgoing>,
-}
-
-impl Observer {
-    fn observe(&mut self, realm: &mut Realm, node: &mut Node, frame: u64, events: &mut Vec<TimedEvent>) {
-        realm.drain_outbox(&mut self.outgoing);
-        for item in self.outgoing.drain(..) {
-            let event = match item {
-                Outgoing::Message { port, data } => {
-                    let port = if port == GLOBAL_PORT_ID { PortName::Global } else { PortName::Node };
-                    match wire::validate(&data) {
-                        Ok(()) => MainEvent::Message { port, data: wire::to_display(&data) },
-                        Err(_) => MainEvent::Messageerror { port },
-                    }
-                }
-                Outgoing::Console { level, text } => MainEvent::Console { level, text },
-                Outgoing::Closed { .. } => continue,
-            };
-            events.push(TimedEvent { frame, event });
-        }
-        if let Some(error) = node.take_error() {
-            events.push(TimedEvent { frame, event: MainEvent::processor_error(&error) });
         }
     }
 }

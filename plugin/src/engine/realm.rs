@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use boa_engine::object::ObjectInitializer;
-use boa_engine::object::builtins::JsArrayBuffer;
+use boa_engine::object::builtins::{JsArray, JsArrayBuffer};
 use boa_engine::property::Attribute;
 use boa_engine::{
     Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue, NativeFunction, Script, Source, js_string,
@@ -23,11 +23,8 @@ use boa_engine::{
 
 use super::error::ScriptError;
 use super::modules::ModuleSet;
-
-/// Port id of the global scope's `port` (the `audioWorklet.port` pair).
-pub const GLOBAL_PORT_ID: u32 = 0;
-/// Port id of the first node's `this.port` (the `node.port` pair).
-pub const NODE_PORT_ID: u32 = 1;
+use crate::port::router::RealmInbox;
+use crate::port::{FIRST_CHANNEL_PORT, Message, MovedPort, Pending, PortId, SCOPE_PORT};
 
 /// How many outgoing items the outbox holds before it drops and counts.
 ///
@@ -44,15 +41,22 @@ pub const DEFAULT_LOOP_LIMIT: u64 = 20_000_000;
 /// Nested JavaScript calls before a `RangeError` (runaway recursion guard).
 pub const DEFAULT_RECURSION_LIMIT: usize = 400;
 
-/// Something the script side sent towards the main thread.
+/// Something the script side did that the router must act on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outgoing {
-    /// `port.postMessage(data)` on the port with this id; `data` is wire format.
+    /// `port.postMessage(...)` on the realm port `from`.
     Message {
-        /// The sending port's id.
-        port: u32,
-        /// The message in wire format.
-        data: serde_json::Value,
+        /// The sending port.
+        from: PortId,
+        /// The message and the ports it moves.
+        message: Message,
+    },
+    /// `new MessageChannel()` entangled these two new realm ports.
+    Entangle {
+        /// `port1`.
+        a: PortId,
+        /// `port2`.
+        b: PortId,
     },
     /// `console.*`, or an exception reported from an event listener.
     Console {
@@ -63,8 +67,8 @@ pub enum Outgoing {
     },
     /// The port with this id was closed from the script side.
     Closed {
-        /// The closed port's id.
-        port: u32,
+        /// The closed port.
+        port: PortId,
     },
 }
 
@@ -91,6 +95,7 @@ pub(crate) struct ScopeState {
     sample_rate: f64,
     current_frame: Cell<u64>,
     outbox: RefCell<Outbox>,
+    next_port: Cell<PortId>,
 }
 
 /// Limits and facts fixed when a realm is created.
@@ -118,6 +123,7 @@ struct Internals {
     describe: JsObject,
     construct: JsObject,
     enqueue: JsObject,
+    adopt: JsObject,
     run_task: JsObject,
     pending_tasks: JsObject,
     frozen_array: JsObject,
@@ -144,6 +150,7 @@ impl Realm {
             sample_rate: config.sample_rate,
             current_frame: Cell::new(0),
             outbox: RefCell::new(Outbox::default()),
+            next_port: Cell::new(FIRST_CHANNEL_PORT),
         });
         let internals = install(&mut context).map_err(|e| {
             let located = ScriptError::from_js(&e, Some("worklet:scope.js"), &mut context);
@@ -181,9 +188,10 @@ impl Realm {
         into.extend(self.state().outbox.borrow_mut().items.drain(..));
     }
 
-    /// How many outgoing items were dropped because the outbox was full.
-    pub fn outbox_dropped(&self) -> u64 {
-        self.state().outbox.borrow().dropped
+    /// How many outgoing items were dropped because the outbox was full since
+    /// the last call.
+    pub fn take_outbox_dropped(&mut self) -> u64 {
+        std::mem::take(&mut self.state().outbox.borrow_mut().dropped)
     }
 
     /// The registered processors and their normalized parameter descriptors, as JSON.
@@ -193,19 +201,25 @@ impl Realm {
     }
 
     /// Runs `new Processor(options)` with a fresh port of id `port_id`.
-    pub(crate) fn construct(&mut self, name: &str, options: &serde_json::Value, port_id: u32) -> JsResult<JsObject> {
+    pub(crate) fn construct(&mut self, name: &str, options: &serde_json::Value, port_id: PortId) -> JsResult<JsObject> {
         let options = JsValue::from_json(options, &mut self.context)?;
         let args = [JsString::from(name).into(), options, port_id.into()];
         let instance = self.internals.construct.clone().call(&JsValue::undefined(), &args, &mut self.context)?;
         instance.as_object().ok_or_else(|| JsNativeError::typ().with_message("processor is not an object").into())
     }
 
-    /// Queues a message (wire format) for the script-side port `port_id`.
-    /// Returns `false` when the port does not exist or is closed (the message is dropped).
-    pub fn enqueue_message(&mut self, port_id: u32, wire: &serde_json::Value) -> Result<bool, ScriptError> {
-        let value = JsValue::from_json(wire, &mut self.context).map_err(|e| self.error(&e))?;
-        let delivered = self.call(&self.internals.enqueue.clone(), &[port_id.into(), value])?;
-        Ok(delivered.to_boolean())
+    /// Queues a message (wire format) carrying `ports` for the realm port `port`.
+    /// Returns `false` when the port does not exist, is closed, or its queue is
+    /// full (the message is dropped).
+    pub fn enqueue_message(&mut self, port: PortId, wire: &serde_json::Value, ports: &[PortId]) -> bool {
+        let Ok(value) = JsValue::from_json(wire, &mut self.context) else { return false };
+        let ports = JsArray::from_iter(ports.iter().map(|&p| JsValue::from(p)), &mut self.context);
+        self.call(&self.internals.enqueue.clone(), &[port.into(), value, ports.into()]).is_ok_and(|v| v.to_boolean())
+    }
+
+    /// Creates the realm's object for a port that was transferred in.
+    pub fn adopt_port(&mut self, port: PortId) {
+        let _ = self.call(&self.internals.adopt.clone(), &[port.into()]);
     }
 
     /// Runs the oldest deliverable message task and then a microtask checkpoint.
@@ -237,7 +251,7 @@ impl Realm {
 
     /// `Object.freeze([...items])`.
     pub(crate) fn frozen_array(&mut self, items: Vec<JsValue>) -> JsResult<JsValue> {
-        let array = boa_engine::object::builtins::JsArray::from_iter(items, &mut self.context);
+        let array = JsArray::from_iter(items, &mut self.context);
         self.internals.frozen_array.clone().call(&JsValue::undefined(), &[array.into()], &mut self.context)
     }
 
@@ -245,9 +259,9 @@ impl Realm {
     pub(crate) fn parameter_object(&mut self, entries: &[(JsString, JsValue)]) -> JsResult<JsObject> {
         let pairs: Vec<JsValue> = entries
             .iter()
-            .map(|(k, v)| boa_engine::object::builtins::JsArray::from_iter([k.clone().into(), v.clone()], &mut self.context).into())
+            .map(|(k, v)| JsArray::from_iter([k.clone().into(), v.clone()], &mut self.context).into())
             .collect();
-        let list = boa_engine::object::builtins::JsArray::from_iter(pairs, &mut self.context);
+        let list = JsArray::from_iter(pairs, &mut self.context);
         let object = self.internals.parameter_object.clone().call(&JsValue::undefined(), &[list.into()], &mut self.context)?;
         object.as_object().ok_or_else(|| JsNativeError::typ().with_message("parameters is not an object").into())
     }
@@ -319,7 +333,8 @@ fn install(context: &mut Context) -> JsResult<Internals> {
         .function(NativeFunction::from_fn_ptr(native_current_frame), js_string!("currentFrame"), 0)
         .function(NativeFunction::from_fn_ptr(native_detach), js_string!("detach"), 1)
         .function(NativeFunction::from_fn_ptr(native_is_detached), js_string!("isDetached"), 1)
-        .property(js_string!("globalPortId"), GLOBAL_PORT_ID, Attribute::READONLY)
+        .function(NativeFunction::from_fn_ptr(native_entangle), js_string!("entangle"), 0)
+        .property(js_string!("globalPortId"), SCOPE_PORT, Attribute::READONLY)
         .build();
     let clone = evaluate_internal(context, "worklet:clone.js", include_str!("js/clone.js"), &[native.clone().into()])?;
     let internals = evaluate_internal(context, "worklet:scope.js", include_str!("js/scope.js"), &[native.into(), clone])?;
@@ -335,6 +350,7 @@ fn install(context: &mut Context) -> JsResult<Internals> {
         describe: function("describe", context)?,
         construct: function("construct", context)?,
         enqueue: function("enqueue", context)?,
+        adopt: function("adopt", context)?,
         run_task: function("runTask", context)?,
         pending_tasks: function("pendingTasks", context)?,
         frozen_array: function("frozenArray", context)?,
@@ -357,7 +373,7 @@ fn arg_string(args: &[JsValue], index: usize, context: &mut Context) -> JsResult
     Ok(args.get(index).cloned().unwrap_or_default().to_string(context)?.to_std_string_escaped())
 }
 
-fn arg_port(args: &[JsValue], context: &mut Context) -> JsResult<u32> {
+fn arg_port(args: &[JsValue], context: &mut Context) -> JsResult<PortId> {
     args.first().cloned().unwrap_or_default().to_u32(context)
 }
 
@@ -368,12 +384,46 @@ fn native_console(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsRes
     Ok(JsValue::undefined())
 }
 
+/// `post(from, wire, portIds, moved)`: a message leaves a realm port.
 fn native_post(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
-    let port = arg_port(args, context)?;
-    let mut data = args.get(1).cloned().unwrap_or_default().to_json(context)?.unwrap_or_default();
-    crate::port::wire::tidy_numbers(&mut data);
-    state(context).outbox.borrow_mut().push(Outgoing::Message { port, data });
+    let from = arg_port(args, context)?;
+    let json = |index: usize, context: &mut Context| -> JsResult<serde_json::Value> {
+        let mut value = args.get(index).cloned().unwrap_or_default().to_json(context)?.unwrap_or_default();
+        crate::port::wire::tidy_numbers(&mut value);
+        Ok(value)
+    };
+    let data = json(1, context)?;
+    let ports = port_ids(&json(2, context)?);
+    let moved = json(3, context)?
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| MovedPort {
+            id: entry["id"].as_u64().unwrap_or(u64::MAX) as PortId,
+            pending: entry["pending"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| Pending { data: p["wire"].clone(), ports: port_ids(&p["ports"]) })
+                .collect(),
+            received: 0,
+        })
+        .collect();
+    state(context).outbox.borrow_mut().push(Outgoing::Message { from, message: Message { data, ports, moved } });
     Ok(JsValue::undefined())
+}
+
+fn port_ids(value: &serde_json::Value) -> Vec<PortId> {
+    value.as_array().into_iter().flatten().filter_map(|v| v.as_u64().and_then(|v| PortId::try_from(v).ok())).collect()
+}
+
+/// `entangle()`: two fresh port ids for a `MessageChannel`.
+fn native_entangle(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let state = state(context);
+    let a = state.next_port.get();
+    state.next_port.set(a + 2);
+    state.outbox.borrow_mut().push(Outgoing::Entangle { a, b: a + 1 });
+    Ok(JsArray::from_iter([JsValue::from(a), JsValue::from(a + 1)], context).into())
 }
 
 fn native_close(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
@@ -413,4 +463,14 @@ fn native_detach(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsV
 
 fn native_is_detached(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
     Ok(array_buffer_arg(args)?.data().is_none().into())
+}
+
+impl RealmInbox for Realm {
+    fn adopt(&mut self, port: PortId) {
+        self.adopt_port(port);
+    }
+
+    fn enqueue(&mut self, port: PortId, data: &serde_json::Value, ports: &[PortId]) -> bool {
+        self.enqueue_message(port, data, ports)
+    }
 }

@@ -20,6 +20,7 @@
 //! | `$def` | `[id, value]` | `value`, which later `$ref`s name |
 //! | `$ref` | `id` | the object defined by `$def` `id` (shared and cyclic references) |
 //! | `$object` | `{...}` | a plain object that itself has a single `$` key |
+//! | `$port` | index | the message's transferred port at that index |
 //!
 //! Typed-array elements use the number encoding above (BigInt arrays: decimal
 //! strings). `serialize`/`deserialize` in `engine/js/clone.js` are the script side.
@@ -109,7 +110,7 @@ fn check_tag(tag: &str, body: &Value, depth: usize) -> Result<(), WireError> {
             .then_some(())
             .ok_or_else(bad),
         "$error" => body.is_object().then_some(()).ok_or_else(bad),
-        "$ref" => body.as_u64().map(|_| ()).ok_or_else(bad),
+        "$ref" | "$port" => body.as_u64().map(|_| ()).ok_or_else(bad),
         "$def" => match body.as_array().map(Vec::as_slice) {
             Some([id, inner]) if id.is_u64() => check(inner, depth),
             _ => Err(bad()),

@@ -65,13 +65,17 @@
   }
 
   // ------------------------------------------------------------------ serialize
-  function serialize(message, transfer, sender, domError) {
+  function serialize(message, transfer, sender, domError, ports) {
     const cloneError = (what) => domError('DataCloneError', `${what} could not be cloned.`);
     const transferred = new Set();
+    const portIndex = new Map();
     for (const item of transfer) {
       if (transferred.has(item)) throw domError('DataCloneError', 'the transfer list contains the same object twice');
-      const kind = item !== null && typeof item === 'object' ? kindOf(item) : 'none';
-      if (kind === 'ArrayBuffer') {
+      if (ports.isPort(item)) {
+        const problem = ports.check(item, sender);
+        if (problem) throw domError('DataCloneError', problem);
+        portIndex.set(item, portIndex.size);
+      } else if (item !== null && typeof item === 'object' && kindOf(item) === 'ArrayBuffer') {
         if (native.isDetached(item)) throw domError('DataCloneError', 'an ArrayBuffer in the transfer list is detached');
       } else {
         throw domError('DataCloneError', 'only ArrayBuffer and MessagePort objects can be transferred');
@@ -82,7 +86,7 @@
     // Pass 1: count references to find shared and cyclic objects.
     const counts = new Map();
     const visit = (value, depth) => {
-      if (value === null || typeof value !== 'object') return;
+      if (value === null || typeof value !== 'object' || ports.isPort(value)) return;
       if (depth > MAX_DEPTH) throw domError('DataCloneError', `the message is nested deeper than ${MAX_DEPTH} levels`);
       const seen = counts.get(value) ?? 0;
       counts.set(value, seen + 1);
@@ -111,6 +115,10 @@
         default: break;
       }
       if (value === null) return null;
+      if (ports.isPort(value)) {
+        if (!portIndex.has(value)) throw domError('DataCloneError', 'a MessagePort in a message must also be in the transfer list');
+        return { $port: portIndex.get(value) };
+      }
       if (ids.has(value)) return { $ref: ids.get(value) };
       if ((counts.get(value) ?? 0) > 1) {
         const id = nextId++;
@@ -175,7 +183,7 @@
   }
 
   // ---------------------------------------------------------------- deserialize
-  function deserialize(wire) {
+  function deserialize(wire, ports) {
     const defs = new Map();
     let depth = 0;
     const decode = (value) => {
@@ -201,6 +209,10 @@
         case '$number': return decodeNumber(value);
         case '$bigint': return BigInt(String(body));
         case '$object': return decodePlain(body, Object.keys(body));
+        case '$port': {
+          if (!Number.isInteger(body) || body < 0 || body >= ports.length) throw new RangeError(`$port ${body} names no transferred port`);
+          return ports[body];
+        }
         case '$ref': {
           if (!defs.has(body)) throw new RangeError(`$ref ${body} names no earlier $def`);
           return defs.get(body);
@@ -358,5 +370,5 @@
     return parts.join(' ');
   }
 
-  return Object.freeze({ serialize, deserialize, format, inspect, takePorts: () => [] });
+  return Object.freeze({ serialize, deserialize, format, inspect });
 })

@@ -79,6 +79,8 @@
 
   // ---------------------------------------------------------------- MessagePort
   const PORT_TOKEN = Symbol('port');
+  // Messages waiting on one port (not started, or not yet run); more are dropped.
+  const MAX_QUEUED_PER_PORT = 4096;
   const portState = new WeakMap();
   const portsById = new Map();
   let messageSequence = 0;
@@ -93,7 +95,7 @@
     constructor(token, id) {
       if (token !== PORT_TOKEN) throw new TypeError('Illegal constructor');
       portState.set(this, {
-        id, started: false, closed: false, queue: [],
+        id, started: false, closed: false, detached: false, queue: [],
         listeners: { message: [], messageerror: [] },
         handlers: { message: null, messageerror: null },
       });
@@ -108,8 +110,32 @@
         if (typeof transfer !== 'object') throw new TypeError('postMessage: the second argument must be an array or an options object');
         list = transfer.transfer ?? [];
       }
-      const wire = clone.serialize(message, Array.from(list), this, domError);
-      if (!state.closed) native.post(state.id, wire);
+      const wire = clone.serialize(message, Array.from(list), this, domError, portHooks);
+      // Transferred ports leave this realm with the messages still queued on them,
+      // and so do the ports those messages carry.
+      const portIds = [];
+      const moved = [];
+      const move = (port) => {
+        const moving = portState.get(port);
+        const pending = moving.queue.map((entry) => entry.message);
+        moving.detached = true;
+        moving.closed = true;
+        moving.queue.length = 0;
+        portsById.delete(moving.id);
+        moved.push({ id: moving.id, pending });
+        for (const message of pending) {
+          for (const id of message.ports) {
+            const inner = portsById.get(id);
+            if (inner) move(inner);
+          }
+        }
+      };
+      for (const item of list) {
+        if (!isPort(item)) continue;
+        portIds.push(portState.get(item).id);
+        move(item);
+      }
+      if (!state.closed) native.post(state.id, wire, portIds, moved);
     }
     start() {
       const state = portState.get(this);
@@ -122,6 +148,7 @@
       if (state.closed) return;
       state.closed = true;
       state.queue.length = 0;
+      portsById.delete(state.id);
       native.close(state.id);
     }
     addEventListener(type, listener, options = undefined) {
@@ -191,6 +218,30 @@
   }
 
   function newPort(id) { return new MessagePort(PORT_TOKEN, id); }
+  const isPort = (value) => value !== null && typeof value === 'object' && portState.has(value);
+  // What the structured clone needs to know about ports.
+  const portHooks = {
+    isPort,
+    check(port, sender) {
+      const state = portState.get(port);
+      if (port === sender) return 'the sending port cannot be transferred with its own message';
+      if (state.detached) return 'the MessagePort was already transferred';
+      if (state.closed) return 'a closed MessagePort cannot be transferred';
+      return null;
+    },
+  };
+
+  class MessageChannel {
+    #port1; #port2;
+    constructor() {
+      const [a, b] = native.entangle();
+      this.#port1 = newPort(a);
+      this.#port2 = newPort(b);
+    }
+    get port1() { return this.#port1; }
+    get port2() { return this.#port2; }
+  }
+  defineProperty(MessageChannel.prototype, Symbol.toStringTag, { value: 'MessageChannel' });
 
   // ---------------------------------------------------------------- registerProcessor
   const processors = new Map();
@@ -300,7 +351,7 @@
   defineProperty(globalThis, 'currentTime', readonly(() => native.currentFrame() / native.sampleRate()));
   defineProperty(globalThis, 'renderQuantumSize', readonly(() => 128));
   defineProperty(globalThis, 'port', readonly(() => globalPort));
-  const exposed = { registerProcessor, AudioWorkletProcessor, MessagePort, MessageEvent, Event, DOMException, console };
+  const exposed = { registerProcessor, AudioWorkletProcessor, MessagePort, MessageChannel, MessageEvent, Event, DOMException, console };
   for (const [key, value] of Object.entries(exposed)) {
     defineProperty(globalThis, key, { value, writable: true, enumerable: false, configurable: true });
   }
@@ -330,7 +381,7 @@
     construct(name, optionsWire, portId) {
       const entry = processors.get(name);
       if (!entry) throw domError('InvalidStateError', `no processor named '${name}' is registered`);
-      const options = clone.deserialize(optionsWire, domError);
+      const options = clone.deserialize(optionsWire, []);
       const port = newPort(portId);
       pendingConstruction = { port };
       try {
@@ -342,29 +393,36 @@
       }
     },
     // Queues a message (a task) for a port; delivered by runTask in arrival order.
-    enqueue(portId, wire) {
+    // `ports` are the ids of the ports the message carries (already adopted).
+    enqueue(portId, wire, ports) {
       const port = portsById.get(portId);
       if (!port) return false;
       const state = portState.get(port);
       if (state.closed) return false;
-      state.queue.push({ seq: messageSequence++, wire });
+      if (state.queue.length >= MAX_QUEUED_PER_PORT) return false;
+      state.queue.push({ seq: messageSequence++, message: { wire, ports: ports ?? [] } });
       return true;
+    },
+    // Creates the realm's object for a port that was transferred into this realm.
+    adopt(portId) {
+      if (!portsById.has(portId)) newPort(portId);
     },
     // Runs the oldest deliverable message task; returns false when none is ready.
     runTask() {
       const port = taskOrder();
       if (port === null) return false;
-      const { wire } = portState.get(port).queue.shift();
+      const { message } = portState.get(port).queue.shift();
+      const carried = message.ports.map((id) => portsById.get(id)).filter((p) => p !== undefined);
       let data;
       try {
-        data = clone.deserialize(wire, domError);
+        data = clone.deserialize(message.wire, carried);
       } catch {
         const init = { data: null, ports: [] };
         eventTargets.set(init, port);
         dispatch(port, new MessageEvent('messageerror', init));
         return true;
       }
-      const init = { data, ports: clone.takePorts() };
+      const init = { data, ports: carried };
       eventTargets.set(init, port);
       dispatch(port, new MessageEvent('message', init));
       return true;

@@ -1,0 +1,103 @@
+//! One node instance: its realm, its processor and its port router. This is what
+//! the render thread owns (and what an offline render drives on the caller's
+//! thread). All of it runs on that one thread.
+//!
+//! A quantum is two calls: [`Instance::run_tasks`] (route what the main side
+//! posted, run message tasks, each followed by a microtask checkpoint) and
+//! [`Instance::render`] (`process()`, then the microtask checkpoint). After every
+//! entry into JavaScript, what the script sent is routed at once.
+
+use super::node::{CreateError, Node};
+use super::options::NodeOptions;
+use super::params::ParamFrame;
+use super::quantum::AudioBuses;
+use super::realm::{Outgoing, Realm};
+use crate::port::{PROCESSOR_PORT, Router};
+
+/// Most message tasks run between two quanta; the rest wait for the next gap, so
+/// that a flood of messages cannot make a quantum late.
+pub const MAX_TASKS_PER_QUANTUM: usize = 256;
+
+/// A realm with its constructed node and the router of its ports.
+pub struct Instance {
+    realm: Realm,
+    node: Node,
+    router: Router,
+    outgoing: Vec<Outgoing>,
+}
+
+impl Instance {
+    /// Constructs processor `name` in `realm` (whose modules are loaded). What the
+    /// constructor posts, logs or throws is routed to the main side at once.
+    pub fn new(
+        mut realm: Realm,
+        router: Router,
+        name: &str,
+        options: &NodeOptions,
+        connected: Option<u32>,
+    ) -> Result<Self, CreateError> {
+        let node = Node::new(&mut realm, name, options, connected, PROCESSOR_PORT)?;
+        let mut instance = Self { realm, node, router, outgoing: Vec::new() };
+        instance.flush();
+        Ok(instance)
+    }
+
+    /// The node.
+    pub fn node(&self) -> &Node {
+        &self.node
+    }
+
+    /// The realm.
+    pub fn realm(&mut self) -> &mut Realm {
+        &mut self.realm
+    }
+
+    /// The port router.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// Sets `currentFrame` for the tasks and the quantum that follow.
+    pub fn set_frame(&mut self, frame: u64) {
+        self.realm.set_current_frame(frame);
+    }
+
+    /// Between quanta: routes at most [`MAX_TASKS_PER_QUANTUM`] envelopes from the
+    /// main side and runs at most as many message tasks. Returns the tasks run.
+    pub fn run_tasks(&mut self) -> usize {
+        self.router.intake(MAX_TASKS_PER_QUANTUM, &mut self.realm);
+        let mut ran = 0;
+        while ran < MAX_TASKS_PER_QUANTUM && self.realm.run_one_task() {
+            ran += 1;
+            self.flush();
+        }
+        self.flush();
+        ran
+    }
+
+    /// Renders one quantum (see [`Node::render`]) and routes what it sent.
+    pub fn render(&mut self, inputs: &AudioBuses, params: &ParamFrame, outputs: &mut AudioBuses) {
+        self.node.render(&mut self.realm, inputs, params, outputs);
+        self.flush();
+    }
+
+    /// Routes the realm's outbox and any new processor error.
+    fn flush(&mut self) {
+        let dropped = self.realm.take_outbox_dropped();
+        if dropped > 0 {
+            self.router.counters().count_to_main(dropped);
+        }
+        self.realm.drain_outbox(&mut self.outgoing);
+        for item in self.outgoing.drain(..) {
+            match item {
+                Outgoing::Message { from, message } => self.router.post(from, message, &mut self.realm),
+                Outgoing::Console { level, text } => self.router.console(level, text),
+                Outgoing::Closed { port } => self.router.close(port),
+                Outgoing::Entangle { a, b } => self.router.entangle(a, b),
+            }
+        }
+        if let Some(error) = self.node.take_error() {
+            self.router.processor_error(error);
+        }
+    }
+}
