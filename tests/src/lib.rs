@@ -109,3 +109,72 @@ pub fn assert_close(actual: &[f32], expected: &[f32], tolerance: f32) {
         assert!((a - e).abs() <= tolerance, "frame {frame}: got {a}, expected {e} (tolerance {tolerance})");
     }
 }
+
+/// A node instance driven one quantum at a time on the test's thread, with the
+/// main side's ports in hand (nothing is connected to the input).
+pub struct Harness {
+    /// The main side: `node.port`, `audioWorklet.port` and transferred ports.
+    pub main: worklet::port::MainPorts,
+    /// The realm, node and router.
+    pub instance: worklet::engine::Instance,
+    frame: u64,
+    inputs: worklet::engine::AudioBuses,
+    outputs: worklet::engine::AudioBuses,
+    params: worklet::engine::ParamFrame,
+}
+
+impl Harness {
+    /// Loads `source`, constructs its first processor and delivers what the
+    /// constructor sent.
+    pub fn new(source: &str) -> Self {
+        let mut realm = realm(source);
+        let name = worklet::engine::offline::first_processor(&mut realm).expect("a processor is registered");
+        let (main, router) = worklet::port::channel_pair();
+        let options = worklet::engine::NodeOptions::default();
+        let instance = worklet::engine::Instance::new(realm, router, &name, &options, Some(1)).expect("node");
+        let inputs = worklet::engine::AudioBuses::silent(instance.node().input_channels());
+        let outputs = worklet::engine::AudioBuses::silent(instance.node().output_channels());
+        let params = worklet::engine::ParamFrame::constant(instance.node().initial_values());
+        Self { main, instance, frame: 0, inputs, outputs, params }
+    }
+
+    /// Runs the tasks and one quantum, then returns what the main side received.
+    pub fn quantum(&mut self) -> Vec<worklet::port::Received> {
+        self.render_only();
+        self.drain()
+    }
+
+    /// Runs the tasks and one quantum; what it sends stays in the queue.
+    pub fn render_only(&mut self) {
+        self.instance.set_frame(self.frame);
+        self.instance.run_tasks();
+        self.instance.render(&self.inputs, &self.params, &mut self.outputs);
+        self.frame += worklet::engine::RENDER_QUANTUM as u64;
+    }
+
+    /// What the main side has received so far.
+    pub fn drain(&mut self) -> Vec<worklet::port::Received> {
+        std::iter::from_fn(|| self.main.try_receive()).collect()
+    }
+
+    /// The last output quantum.
+    pub fn output(&self) -> &worklet::engine::AudioBuses {
+        &self.outputs
+    }
+}
+
+/// The data of the message items, in order (other items skipped).
+pub fn received_data(items: &[worklet::port::Received]) -> Vec<Value> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            worklet::port::Received::Message { data, .. } => Some(data.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The source text of a processor in `processors/`.
+pub fn processors_dir_source(name: &str) -> String {
+    std::fs::read_to_string(processor(name)).expect("processor file")
+}

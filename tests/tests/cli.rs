@@ -216,3 +216,13 @@ fn help_and_version_exit_0() {
         assert!(stdout.contains(flag), "render --help lists {flag}");
     }
 }
+
+#[test]
+fn dropped_messages_are_reported_on_stderr() {
+    let dir = scratch("cli-drops");
+    let source = dir.join("flood.js");
+    fs::write(&source, "registerProcessor('f', class extends AudioWorkletProcessor { process() { for (let i = 0; i < 5000; i++) this.port.postMessage(i); return true; } });").unwrap();
+    let (status, _, stderr) = cli(&["render", source.to_str().unwrap(), "--frames", "128"]);
+    assert_eq!(status, 0);
+    assert!(stderr.contains("warning: 904 messages dropped"), "{stderr}");
+}

@@ -70,7 +70,7 @@ where
         }
     };
     let result = match &cli.command {
-        Command::Render(args) => render::run(args, stdout),
+        Command::Render(args) => render::run(args, stdout, stderr),
         Command::Check(args) => check::run(args, stdout),
     };
     match result {

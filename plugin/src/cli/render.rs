@@ -18,7 +18,7 @@ const SAMPLE_RATE_RANGE: std::ops::RangeInclusive<f64> = 3_000.0..=768_000.0;
 /// Renders longer than this (in audio seconds) show a progress bar on a terminal.
 const PROGRESS_SECONDS: f64 = 10.0;
 
-pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write) -> Result<(), Failure> {
+pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<(), Failure> {
     let file = args.input.as_deref().map(wav::read).transpose().map_err(Failure::usage)?;
     let sample_rate = match (&file, args.sample_rate) {
         (Some(file), Some(rate)) if (rate - f64::from(file.sample_rate)).abs() > f64::EPSILON => {
@@ -64,6 +64,17 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write) -> Result<(), Failu
         other => Failure::usage(other),
     })?;
     bar.finish_and_clear();
+    let dropped = rendered.dropped;
+    if dropped.total() > 0 {
+        let _ = writeln!(
+            stderr,
+            "warning: {} messages dropped because a queue was full (to the realm: {}, to the main thread: {}, on a port: {})",
+            dropped.total(),
+            dropped.to_realm,
+            dropped.to_main,
+            dropped.port_queue
+        );
+    }
 
     if let Some(path) = &args.out {
         if rendered.output.is_empty() {

@@ -6,6 +6,7 @@
 //! | tag | body | value |
 //! | --- | --- | --- |
 //! | `$undefined` | `null` | `undefined` |
+//! | `$hole` | `null` | a hole in a sparse array (only as an array element) |
 //! | `$number` | `"NaN"`, `"Infinity"`, `"-Infinity"`, `"-0"` | that number |
 //! | `$bigint` | decimal string | a BigInt |
 //! | `$date` | milliseconds since the epoch, or `"NaN"` | a Date |
@@ -92,7 +93,7 @@ fn check(value: &Value, depth: usize) -> Result<(), WireError> {
 fn check_tag(tag: &str, body: &Value, depth: usize) -> Result<(), WireError> {
     let bad = || WireError(format!("bad {tag} body"));
     match tag {
-        "$undefined" => Ok(()),
+        "$undefined" | "$hole" => Ok(()),
         "$number" => match body.as_str() {
             Some("NaN" | "Infinity" | "-Infinity" | "-0") => Ok(()),
             _ => Err(bad()),

@@ -132,7 +132,7 @@
       switch (kind) {
         case 'Array': {
           const out = [];
-          for (let i = 0; i < value.length; i++) out.push(encode(value[i]));
+          for (let i = 0; i < value.length; i++) out.push(i in value ? encode(value[i]) : { $hole: null });
           return out;
         }
         case 'Object': {
@@ -198,8 +198,16 @@
         depth--;
       }
     };
+    // Arrays keep their holes (`{"$hole": null}` entries).
+    const fillArray = (out, items) => {
+      out.length = items.length;
+      items.forEach((item, index) => {
+        if (!(item !== null && typeof item === 'object' && Object.keys(item).length === 1 && '$hole' in item)) out[index] = decode(item);
+      });
+      return out;
+    };
     const decodeObject = (value) => {
-      if (Array.isArray(value)) return value.map(decode);
+      if (Array.isArray(value)) return fillArray([], value);
       const keys = Object.keys(value);
       if (keys.length !== 1 || !isTag(keys[0])) return decodePlain(value, keys);
       const tag = keys[0];
@@ -237,8 +245,7 @@
       if (Array.isArray(inner)) {
         const out = [];
         defs.set(id, out);
-        for (const item of inner) out.push(decode(item));
-        return out;
+        return fillArray(out, inner);
       }
       if (inner === null || typeof inner !== 'object') throw new TypeError('malformed $def');
       const keys = Object.keys(inner);

@@ -64,7 +64,7 @@
     #data; #ports; #target;
     constructor(type, init = {}) {
       super(type);
-      this.#data = init.data ?? null;
+      this.#data = 'data' in init ? init.data : null;
       this.#ports = freeze(Array.from(init.ports ?? []));
       this.#target = eventTargets.get(init) ?? null;
     }
