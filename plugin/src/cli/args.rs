@@ -20,7 +20,7 @@ pub struct Cli {
 pub enum Command {
     /// Load modules into one AudioWorkletGlobalScope, construct one AudioWorkletNode
     /// and render it offline, one 128-frame quantum at a time.
-    Render(RenderArgs),
+    Render(Box<RenderArgs>),
     /// Load modules and print the registered processors and their parameter descriptors as JSON.
     Check(CheckArgs),
 }

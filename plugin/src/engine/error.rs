@@ -59,10 +59,10 @@ impl ScriptError {
             let message = strip_parser_position(&message);
             return Self { name, message, filename: fallback_file.unwrap_or_default().to_owned(), lineno, colno };
         }
-        if let Some(stack) = stack_of(error, context) {
-            if let Some((filename, lineno, colno)) = first_user_frame(&stack) {
-                return Self { name, message, filename, lineno, colno };
-            }
+        if let Some(stack) = stack_of(error, context)
+            && let Some((filename, lineno, colno)) = first_user_frame(&stack)
+        {
+            return Self { name, message, filename, lineno, colno };
         }
         Self { name, message, filename: fallback_file.unwrap_or_default().to_owned(), lineno: 0, colno: 0 }
     }

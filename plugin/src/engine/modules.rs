@@ -84,11 +84,8 @@ impl ModuleSet {
     fn evaluate(self: &Rc<Self>, path: PathBuf, text: Rc<str>, context: &mut Context) -> Result<(), ScriptError> {
         let display = path.display().to_string();
         self.last_error.borrow_mut().take();
-        let module = match self.cache.borrow().get(&path) {
-            Some(module) => Some(module.clone()),
-            None => None,
-        };
-        let module = match module {
+        let cached = self.cache.borrow().get(&path).cloned();
+        let module = match cached {
             Some(module) => module,
             None => {
                 let source = Source::from_bytes(text.as_bytes()).with_path(&path);

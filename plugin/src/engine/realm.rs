@@ -197,7 +197,7 @@ impl Realm {
     /// The registered processors and their normalized parameter descriptors, as JSON.
     pub fn describe(&mut self) -> Result<serde_json::Value, ScriptError> {
         let value = self.call(&self.internals.describe.clone(), &[])?;
-        self.to_json(&value)
+        self.json_of(&value)
     }
 
     /// Runs `new Processor(options)` with a fresh port of id `port_id`.
@@ -283,7 +283,7 @@ impl Realm {
         function.call(&JsValue::undefined(), args, &mut self.context).map_err(|e| self.error(&e))
     }
 
-    fn to_json(&mut self, value: &JsValue) -> Result<serde_json::Value, ScriptError> {
+    fn json_of(&mut self, value: &JsValue) -> Result<serde_json::Value, ScriptError> {
         let mut json = value.to_json(&mut self.context).map(Option::unwrap_or_default).map_err(|e| self.error(&e))?;
         crate::port::wire::tidy_numbers(&mut json);
         Ok(json)
