@@ -7,7 +7,10 @@
 //!
 //! * [`engine`] — the realm, node construction, `process()` per 128-frame quantum,
 //!   errors with `file:line:col`, offline rendering. One thread per realm.
-//! * [`port`] — the message wire format shared by both sides. Any thread.
+//! * [`port`] — MessagePort pairs between the main side and the realm: the wire
+//!   format, the main side's API and the realm's router.
+//! * [`render`] — the real-time pipeline: host side (audio thread), render
+//!   threads, hot swap, telemetry.
 //! * [`cli`] — the `worklet` command line (`render`, `check`). The caller's thread.
 //!
 //! Lifecycle of a script: the modules are evaluated in order into one scope
@@ -23,3 +26,4 @@
 pub mod cli;
 pub mod engine;
 pub mod port;
+pub mod render;

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub mod live;
+
 use serde_json::Value;
 use worklet::engine::{MainEvent, PortName, Realm, RealmConfig, RenderSpec, Rendered, ScriptError, render};
 

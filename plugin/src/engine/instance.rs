@@ -24,6 +24,7 @@ pub struct Instance {
     node: Node,
     router: Router,
     outgoing: Vec<Outgoing>,
+    construction_error: Option<super::error::ScriptError>,
 }
 
 impl Instance {
@@ -36,10 +37,19 @@ impl Instance {
         options: &NodeOptions,
         connected: Option<u32>,
     ) -> Result<Self, CreateError> {
-        let node = Node::new(&mut realm, name, options, connected, PROCESSOR_PORT)?;
-        let mut instance = Self { realm, node, router, outgoing: Vec::new() };
+        let mut node = Node::new(&mut realm, name, options, connected, PROCESSOR_PORT)?;
+        let construction_error = node.take_error();
+        let mut instance = Self { realm, node, router, outgoing: Vec::new(), construction_error: construction_error.clone() };
+        if let Some(error) = construction_error {
+            instance.router.processor_error(error);
+        }
         instance.flush();
         Ok(instance)
+    }
+
+    /// The `processorerror` of a constructor that threw, if it did.
+    pub fn construction_error(&self) -> Option<&super::error::ScriptError> {
+        self.construction_error.as_ref()
     }
 
     /// The node.

@@ -1,0 +1,214 @@
+//! The host side of a pipeline, called from the host's audio thread.
+//!
+//! [`HostSide::process`] takes blocks of any size, feeds them to the playing
+//! generation's render thread through wait-free rings and plays its output with
+//! a constant latency. It never allocates, locks, logs or waits: a late quantum
+//! becomes silence and is counted as an underrun.
+//!
+//! A hot swap arrives as a new generation link. It is attached at a quantum
+//! boundary of the playing generation and fed the same input; once its output
+//! is due (one latency later, on the same grid) the two are crossfaded with equal
+//! power, and the old link is sent back to the control thread to be dropped.
+
+use std::f32::consts::FRAC_PI_2;
+use std::sync::Arc;
+
+use rtrb::{Consumer, Producer};
+
+use super::config::PipelineConfig;
+use super::link::GenerationLink;
+use super::params::ParamChange;
+use super::telemetry::Telemetry;
+use crate::engine::RENDER_QUANTUM;
+
+/// Lives on the host's audio thread (it may move between host threads).
+pub struct HostSide {
+    input_channels: usize,
+    output_channels: usize,
+    max_block: usize,
+    fade_frames: usize,
+    current: Option<Box<GenerationLink>>,
+    /// A new generation being fed, not yet (fully) heard.
+    incoming: Option<Box<GenerationLink>>,
+    /// A new generation waiting for the playing one's next quantum boundary.
+    waiting: Option<Box<GenerationLink>>,
+    /// Frames of crossfade done.
+    faded: usize,
+    links: Consumer<Box<GenerationLink>>,
+    retired: Producer<Box<GenerationLink>>,
+    telemetry: Arc<Telemetry>,
+    input_scratch: Vec<f32>,
+    current_scratch: Vec<f32>,
+    incoming_scratch: Vec<f32>,
+}
+
+impl HostSide {
+    pub(crate) fn new(
+        config: &PipelineConfig,
+        links: Consumer<Box<GenerationLink>>,
+        retired: Producer<Box<GenerationLink>>,
+        telemetry: Arc<Telemetry>,
+    ) -> Self {
+        Self {
+            input_channels: config.input_channels,
+            output_channels: config.output_channels,
+            max_block: config.max_block,
+            fade_frames: config.fade_frames(),
+            current: None,
+            incoming: None,
+            waiting: None,
+            faded: 0,
+            links,
+            retired,
+            telemetry,
+            input_scratch: vec![0.0; config.max_block * config.input_channels.max(1)],
+            current_scratch: vec![0.0; config.max_block * config.output_channels.max(1)],
+            incoming_scratch: vec![0.0; config.max_block * config.output_channels.max(1)],
+        }
+    }
+
+    /// Processes one host block. `inputs` and `outputs` are per channel; missing
+    /// input channels are silent, extra ones ignored. `changes` are sample-accurate
+    /// parameter changes inside this block, sorted by offset.
+    ///
+    /// Called on the audio thread; never allocates, locks or waits.
+    pub fn process(&mut self, inputs: &[&[f32]], outputs: &mut [&mut [f32]], changes: &[ParamChange]) {
+        let frames = outputs.first().map_or_else(|| inputs.first().map_or(0, |c| c.len()), |c| c.len());
+        let mut done = 0;
+        while done < frames {
+            self.accept_links();
+            let mut chunk = (frames - done).min(self.max_block);
+            if self.waiting.is_some() {
+                match &self.current {
+                    Some(current) => {
+                        let to_boundary = (RENDER_QUANTUM - current.fed() as usize % RENDER_QUANTUM) % RENDER_QUANTUM;
+                        if to_boundary == 0 {
+                            self.incoming = self.waiting.take();
+                            self.faded = 0;
+                        } else {
+                            chunk = chunk.min(to_boundary);
+                        }
+                    }
+                    None => self.current = self.waiting.take(),
+                }
+            }
+            self.run_chunk(inputs, outputs, changes, done, chunk);
+            done += chunk;
+        }
+    }
+
+    /// Frames fed as complete quanta that a render thread has not rendered yet
+    /// (the largest over the playing and incoming generations). For pacing a
+    /// simulated host in tests and benchmarks; the audio thread never needs it.
+    pub fn backlog_frames(&self) -> u64 {
+        [&self.current, &self.incoming].into_iter().flatten().map(|link| link.backlog()).max().unwrap_or(0)
+    }
+
+    /// Whether a new generation is waiting to be attached or faded in.
+    pub fn swapping(&self) -> bool {
+        self.waiting.is_some() || self.incoming.is_some()
+    }
+
+    /// The generation the host is playing (0 before the first one arrives).
+    pub fn playing(&self) -> u64 {
+        self.current.as_ref().map_or(0, |link| link.id)
+    }
+
+    fn accept_links(&mut self) {
+        // Each swap retires at most two links; take a new one only if they fit.
+        if self.waiting.is_some() || self.retired.slots() < 2 {
+            return;
+        }
+        if let Ok(link) = self.links.pop() {
+            if self.current.is_none() {
+                self.telemetry.set_active(link.id);
+            }
+            self.waiting = Some(link);
+            // A newer generation replaces one still being faded in.
+            if let Some(stale) = self.incoming.take() {
+                self.retire(stale);
+            }
+        }
+    }
+
+    fn run_chunk(&mut self, inputs: &[&[f32]], outputs: &mut [&mut [f32]], changes: &[ParamChange], done: usize, chunk: usize) {
+        let cin = self.input_channels.max(1);
+        let cout = self.output_channels.max(1);
+        let input = &mut self.input_scratch[..chunk * cin];
+        for frame in 0..chunk {
+            for channel in 0..cin {
+                input[frame * cin + channel] = inputs.get(channel).and_then(|c| c.get(done + frame)).copied().unwrap_or(0.0);
+            }
+        }
+        for link in [&mut self.current, &mut self.incoming].into_iter().flatten() {
+            let start = link.fed();
+            for change in changes.iter().filter(|c| (done..done + chunk).contains(&(c.offset as usize))) {
+                link.push_event(start + (change.offset as usize - done) as u64, change.slot, change.value);
+            }
+            link.feed(input);
+        }
+
+        let out = &mut self.current_scratch[..chunk * cout];
+        match &mut self.current {
+            Some(current) => {
+                if current.read(out) > 0 {
+                    self.telemetry.count_underrun();
+                }
+            }
+            None => out.fill(0.0),
+        }
+        if let Some(incoming) = &mut self.incoming {
+            let silent = incoming.prefill().min(chunk);
+            let new = &mut self.incoming_scratch[..chunk * cout];
+            if incoming.read(new) > 0 {
+                self.telemetry.count_underrun();
+            }
+            for frame in silent..chunk {
+                let x = (self.faded as f32 / self.fade_frames as f32).min(1.0);
+                let (old_gain, new_gain) = ((x * FRAC_PI_2).cos(), (x * FRAC_PI_2).sin());
+                for channel in 0..cout {
+                    let index = frame * cout + channel;
+                    out[index] = old_gain * out[index] + new_gain * new[index];
+                }
+                self.faded += 1;
+            }
+        }
+        for (channel, output) in outputs.iter_mut().enumerate() {
+            let target = &mut output[done..done + chunk];
+            if channel < cout {
+                for (frame, sample) in target.iter_mut().enumerate() {
+                    *sample = out[frame * cout + channel];
+                }
+            } else {
+                target.fill(0.0);
+            }
+        }
+        if self.faded >= self.fade_frames
+            && let Some(incoming) = self.incoming.take()
+        {
+            self.telemetry.set_active(incoming.id);
+            if let Some(old) = self.current.replace(incoming) {
+                self.retire(old);
+            }
+            self.faded = 0;
+        }
+        for link in [&self.current, &self.incoming].into_iter().flatten() {
+            link.wake();
+        }
+    }
+
+    fn retire(&mut self, link: Box<GenerationLink>) {
+        link.stop();
+        // `accept_links` keeps room for every link it lets in, so this cannot fail;
+        // if it ever did, the link would be dropped here rather than block.
+        let _ = self.retired.push(link);
+    }
+}
+
+impl Drop for HostSide {
+    fn drop(&mut self) {
+        for link in [&self.current, &self.incoming, &self.waiting].into_iter().flatten() {
+            link.stop();
+        }
+    }
+}

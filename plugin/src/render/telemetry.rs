@@ -1,0 +1,141 @@
+//! Lock-free telemetry of a pipeline, readable from any thread.
+//!
+//! The host thread writes underruns and the active generation; the active
+//! generation's render thread writes load, state and the quantum start time.
+
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use atomic_float::AtomicF32;
+
+/// A quantum that has run this many times its own duration is reported hung.
+pub const HUNG_FACTOR: u32 = 40;
+/// ... and at least this long.
+pub const HUNG_MIN: Duration = Duration::from_millis(100);
+
+/// The state of the active generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GenerationState {
+    /// Nothing is loaded yet (or the first load failed).
+    Empty,
+    /// Rendering.
+    Running,
+    /// The processor threw; the generation outputs silence.
+    Errored,
+    /// The render thread has been inside one quantum far past its deadline.
+    Hung,
+}
+
+/// Shared counters and gauges.
+#[derive(Debug)]
+pub struct Telemetry {
+    epoch: Instant,
+    quantum_ns: u64,
+    load: AtomicF32,
+    underruns: AtomicU64,
+    dropped_messages: AtomicU64,
+    latency_frames: AtomicU64,
+    active_generation: AtomicU64,
+    state: AtomicU8,
+    /// Nanoseconds since `epoch` when the active quantum started; 0 when idle.
+    quantum_started: AtomicU64,
+    quanta: AtomicU64,
+}
+
+impl Telemetry {
+    pub(crate) fn new(sample_rate: f64, latency_frames: usize) -> Self {
+        Self {
+            epoch: Instant::now(),
+            quantum_ns: (128.0 / sample_rate * 1e9) as u64,
+            load: AtomicF32::new(0.0),
+            underruns: AtomicU64::new(0),
+            dropped_messages: AtomicU64::new(0),
+            latency_frames: AtomicU64::new(latency_frames as u64),
+            active_generation: AtomicU64::new(0),
+            state: AtomicU8::new(GenerationState::Empty as u8),
+            quantum_started: AtomicU64::new(0),
+            quanta: AtomicU64::new(0),
+        }
+    }
+
+    /// Render load of the active generation: time in `process` per quantum over
+    /// the quantum's duration (smoothed), like `AudioRenderCapacity`.
+    pub fn load(&self) -> f32 {
+        self.load.load(Ordering::Relaxed)
+    }
+
+    /// Host blocks (or parts) that had to output silence because a quantum was late.
+    pub fn underruns(&self) -> u64 {
+        self.underruns.load(Ordering::Relaxed)
+    }
+
+    /// Messages dropped by the active generation's queues.
+    pub fn dropped_messages(&self) -> u64 {
+        self.dropped_messages.load(Ordering::Relaxed)
+    }
+
+    /// The latency reported to the host, in frames.
+    pub fn latency_frames(&self) -> u64 {
+        self.latency_frames.load(Ordering::Relaxed)
+    }
+
+    /// Id of the generation the host is playing (0: none yet).
+    pub fn active_generation(&self) -> u64 {
+        self.active_generation.load(Ordering::Acquire)
+    }
+
+    /// Quanta rendered by the active generation.
+    pub fn quanta(&self) -> u64 {
+        self.quanta.load(Ordering::Relaxed)
+    }
+
+    /// The active generation's state, with hung detection.
+    pub fn state(&self) -> GenerationState {
+        let started = self.quantum_started.load(Ordering::Acquire);
+        if started != 0 {
+            let running_for = self.now_ns().saturating_sub(started);
+            let limit = (self.quantum_ns * u64::from(HUNG_FACTOR)).max(HUNG_MIN.as_nanos() as u64);
+            if running_for > limit {
+                return GenerationState::Hung;
+            }
+        }
+        match self.state.load(Ordering::Relaxed) {
+            1 => GenerationState::Running,
+            2 => GenerationState::Errored,
+            _ => GenerationState::Empty,
+        }
+    }
+
+    pub(crate) fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64 + 1
+    }
+
+    pub(crate) fn count_underrun(&self) {
+        self.underruns.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn set_active(&self, generation: u64) {
+        self.active_generation.store(generation, Ordering::Release);
+        self.quantum_started.store(0, Ordering::Release);
+    }
+
+    pub(crate) fn is_active(&self, generation: u64) -> bool {
+        self.active_generation() == generation
+    }
+
+    pub(crate) fn quantum_started(&self, at: u64) {
+        self.quantum_started.store(at, Ordering::Release);
+    }
+
+    pub(crate) fn quantum_finished(&self, elapsed_ns: u64, errored: bool, dropped: u64) {
+        self.quantum_started.store(0, Ordering::Release);
+        let load = elapsed_ns as f32 / self.quantum_ns as f32;
+        let smoothed = self.load.load(Ordering::Relaxed) * 0.9 + load * 0.1;
+        self.load.store(smoothed, Ordering::Relaxed);
+        let state = if errored { GenerationState::Errored } else { GenerationState::Running };
+        self.state.store(state as u8, Ordering::Relaxed);
+        self.dropped_messages.store(dropped, Ordering::Relaxed);
+        self.quanta.fetch_add(1, Ordering::Relaxed);
+    }
+}

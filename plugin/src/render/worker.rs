@@ -1,0 +1,263 @@
+//! The render thread of one generation: builds the realm from a recipe, then
+//! renders a quantum whenever the host has fed one. It owns the Boa context for
+//! its whole life (Boa's collector is thread-local) and drops it when it ends.
+//!
+//! Per quantum: parameter values for the quantum, queued message tasks,
+//! `process()`, the microtask checkpoint, then the output and telemetry. When it
+//! has nothing to render it delivers messages every few milliseconds and runs the
+//! garbage collector in that idle time, so a collection rarely lands inside a
+//! quantum that is due.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Sender;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rtrb::{Consumer, Producer, RingBuffer};
+
+use super::config::{PARAM_SLOTS, PipelineConfig};
+use super::link::GenerationLink;
+use super::params::{EVENT_CAPACITY, ParamEvent, ParamTrack, SharedParams};
+use super::stats::RenderStats;
+use super::telemetry::Telemetry;
+use crate::engine::quantum::mix_channels;
+use crate::engine::{
+    AudioBuses, Instance, NodeOptions, ParamDescriptor, RENDER_QUANTUM, Realm, RealmConfig, ScriptError, offline,
+};
+use crate::port::Router;
+
+/// Stack of a render thread: Boa recurses on the native stack for deep JS.
+const RENDER_STACK_BYTES: usize = 16 * 1024 * 1024;
+/// How long an idle render thread sleeps before looking for work again.
+const IDLE_PARK: Duration = Duration::from_millis(1);
+/// How often an idle render thread delivers messages (transport stopped).
+const IDLE_TASKS: Duration = Duration::from_millis(5);
+/// Least time between two idle-time garbage collections.
+const IDLE_GC: Duration = Duration::from_millis(20);
+
+/// One module of a recipe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleSource {
+    /// Its name: a relative path such as `main.js` (imports resolve against it).
+    pub name: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// Everything needed to build a generation, as plain data: the render thread
+/// constructs the realm from it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Recipe {
+    /// Modules, evaluated in order.
+    pub modules: Vec<ModuleSource>,
+    /// Folder that imports not found among `modules` may read from disk.
+    pub module_root: Option<PathBuf>,
+    /// Processor to construct; `None` picks the first registered.
+    pub processor: Option<String>,
+    /// `AudioWorkletNodeOptions` (wire format); `null` for none.
+    pub options: serde_json::Value,
+    /// Slot of each descriptor, by name; `None` maps descriptors to slots in order.
+    pub slots: Option<Vec<(String, usize)>>,
+}
+
+/// What a generation reports once it is built.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ready {
+    /// The constructed processor.
+    pub processor: String,
+    /// Its parameter descriptors.
+    pub descriptors: Vec<ParamDescriptor>,
+    /// Slot of each descriptor.
+    pub slots: Vec<Option<usize>>,
+}
+
+struct Endpoints {
+    input: Consumer<f32>,
+    output: Producer<f32>,
+    events: Consumer<ParamEvent>,
+    stop: Arc<AtomicBool>,
+}
+
+/// Shared things every generation of a pipeline uses.
+pub(crate) struct Shared {
+    pub(crate) config: PipelineConfig,
+    pub(crate) params: Arc<SharedParams>,
+    pub(crate) telemetry: Arc<Telemetry>,
+    pub(crate) stats: Arc<RenderStats>,
+}
+
+/// Spawns generation `id`'s render thread; returns its join handle, its host link
+/// and its stop flag. The thread reports `Ready` or the build error on `ready`.
+pub(crate) fn spawn(
+    id: u64,
+    recipe: Recipe,
+    router: Router,
+    shared: &Shared,
+    ready: Sender<(u64, Result<Ready, ScriptError>)>,
+) -> std::io::Result<(JoinHandle<()>, Box<GenerationLink>, Arc<AtomicBool>)> {
+    let config = &shared.config;
+    let (cin, cout) = (config.input_channels.max(1), config.output_channels.max(1));
+    let (input_tx, input_rx) = RingBuffer::new(config.ring_frames() * cin);
+    let (output_tx, output_rx) = RingBuffer::new(config.ring_frames() * cout);
+    let (events_tx, events_rx) = RingBuffer::new(EVENT_CAPACITY);
+    let stop = Arc::new(AtomicBool::new(false));
+    let endpoints = Endpoints { input: input_rx, output: output_tx, events: events_rx, stop: stop.clone() };
+    let (config, params, telemetry, stats) =
+        (config.clone(), shared.params.clone(), shared.telemetry.clone(), shared.stats.clone());
+    let handle = std::thread::Builder::new()
+        .name(format!("worklet-render-{id}"))
+        .stack_size(RENDER_STACK_BYTES)
+        .spawn(move || {
+            if config.realtime_priority {
+                request_realtime_priority();
+            }
+            let built = build(&recipe, router, &config, &params);
+            let (mut instance, ready_info, track) = match built {
+                Ok(built) => built,
+                Err(error) => {
+                    let _ = ready.send((id, Err(error)));
+                    return;
+                }
+            };
+            let _ = ready.send((id, Ok(ready_info)));
+            let mut worker = Worker { id, config, params, telemetry, stats, endpoints, track, frame: 0 };
+            worker.run(&mut instance);
+        })?;
+    let link = GenerationLink::new(
+        id,
+        input_tx,
+        output_rx,
+        events_tx,
+        handle.thread().clone(),
+        stop.clone(),
+        (cin, cout),
+        shared.config.latency_frames(),
+    );
+    Ok((handle, Box::new(link), stop))
+}
+
+/// Builds the realm, loads the modules and constructs the processor.
+fn build(
+    recipe: &Recipe,
+    router: Router,
+    config: &PipelineConfig,
+    params: &SharedParams,
+) -> Result<(Instance, Ready, ParamTrack), ScriptError> {
+    let realm_config = RealmConfig { module_root: recipe.module_root.clone(), ..RealmConfig::new(config.sample_rate) };
+    let mut realm = Realm::new(&realm_config)?;
+    for module in &recipe.modules {
+        realm.provide_module_source(&module.name, &module.text);
+    }
+    for module in &recipe.modules {
+        realm.add_module_source(&module.name, &module.text)?;
+    }
+    let processor = match &recipe.processor {
+        Some(name) => name.clone(),
+        None => offline::first_processor(&mut realm)
+            .ok_or_else(|| ScriptError::new("NotSupportedError", "no processor is registered (call registerProcessor)"))?,
+    };
+    let options = NodeOptions::from_json(&recipe.options).map_err(|e| ScriptError::new(e.name, e.message))?;
+    let instance = Instance::new(realm, router, &processor, &options, Some(config.input_channels as u32))
+        .map_err(|e| ScriptError::new("InvalidStateError", e.to_string()))?;
+    if let Some(error) = instance.construction_error() {
+        return Err(error.clone());
+    }
+    let descriptors = instance.node().descriptors().to_vec();
+    let slots: Vec<Option<usize>> = match &recipe.slots {
+        None => (0..descriptors.len()).map(|i| (i < PARAM_SLOTS).then_some(i)).collect(),
+        Some(map) => descriptors.iter().map(|d| map.iter().find(|(n, _)| *n == d.name).map(|&(_, s)| s)).collect(),
+    };
+    let track = ParamTrack::new(&descriptors, instance.node().initial_values(), slots.clone(), params);
+    Ok((instance, Ready { processor, descriptors, slots }, track))
+}
+
+struct Worker {
+    id: u64,
+    config: PipelineConfig,
+    params: Arc<SharedParams>,
+    telemetry: Arc<Telemetry>,
+    stats: Arc<RenderStats>,
+    endpoints: Endpoints,
+    track: ParamTrack,
+    frame: u64,
+}
+
+impl Worker {
+    fn run(&mut self, instance: &mut Instance) {
+        let (cin, cout) = (self.config.input_channels.max(1), self.config.output_channels.max(1));
+        let mut source = AudioBuses::silent(&[cin as u32]);
+        let mut inputs = AudioBuses::silent(instance.node().input_channels());
+        let mut outputs = AudioBuses::silent(instance.node().output_channels());
+        let mut host_out = AudioBuses::silent(&[cout as u32]);
+        let mut last_tasks = Instant::now();
+        let mut last_gc = Instant::now();
+        while !self.endpoints.stop.load(Ordering::Acquire) {
+            let ready = self.endpoints.input.slots() >= RENDER_QUANTUM * cin
+                && self.endpoints.output.slots() >= RENDER_QUANTUM * cout;
+            if !ready {
+                if last_tasks.elapsed() >= IDLE_TASKS {
+                    instance.run_tasks();
+                    last_tasks = Instant::now();
+                }
+                if self.config.idle_gc && last_gc.elapsed() >= IDLE_GC {
+                    boa_gc::force_collect();
+                    last_gc = Instant::now();
+                }
+                std::thread::park_timeout(IDLE_PARK);
+                continue;
+            }
+            read_quantum(&mut self.endpoints.input, &mut source, cin);
+            if let (Some(dest), Some(src)) = (inputs.buses.first_mut(), source.buses.first()) {
+                mix_channels(src, dest, crate::engine::options::ChannelInterpretation::Speakers);
+            }
+            let active = self.telemetry.is_active(self.id);
+            let started = self.telemetry.now_ns();
+            if active {
+                self.telemetry.quantum_started(started);
+            }
+            let params = self.track.frame(self.frame, &mut self.endpoints.events, &self.params);
+            instance.set_frame(self.frame);
+            instance.run_tasks();
+            instance.render(&inputs, params, &mut outputs);
+            let elapsed = self.telemetry.now_ns().saturating_sub(started);
+            last_tasks = Instant::now();
+            if active {
+                let errored = instance.node().state() == crate::engine::NodeState::Errored;
+                let dropped = instance.router().counters().snapshot().total();
+                self.telemetry.quantum_finished(elapsed, errored, dropped);
+            }
+            self.stats.record(elapsed);
+            self.track.publish(&self.params);
+            host_out.clear();
+            if let (Some(dest), Some(src)) = (host_out.buses.first_mut(), outputs.buses.first()) {
+                mix_channels(src, dest, crate::engine::options::ChannelInterpretation::Speakers);
+            }
+            write_quantum(&mut self.endpoints.output, &host_out, cout);
+            self.frame += RENDER_QUANTUM as u64;
+        }
+    }
+}
+
+fn read_quantum(input: &mut Consumer<f32>, source: &mut AudioBuses, channels: usize) {
+    let Ok(chunk) = input.read_chunk(RENDER_QUANTUM * channels) else { return };
+    let (first, second) = chunk.as_slices();
+    let bus = &mut source.buses[0];
+    for (index, &sample) in first.iter().chain(second).enumerate() {
+        bus[index % channels][index / channels] = sample;
+    }
+    chunk.commit_all();
+}
+
+fn write_quantum(output: &mut Producer<f32>, audio: &AudioBuses, channels: usize) {
+    let Ok(chunk) = output.write_chunk_uninit(RENDER_QUANTUM * channels) else { return };
+    let bus = &audio.buses[0];
+    chunk.fill_from_iter((0..RENDER_QUANTUM * channels).map(|index| bus[index % channels][index / channels]));
+}
+
+/// Asks for real-time scheduling; where that is not allowed, carries on quietly.
+fn request_realtime_priority() {
+    use thread_priority::{ThreadPriority, set_current_thread_priority};
+    let _ = set_current_thread_priority(ThreadPriority::Max);
+}

@@ -1,0 +1,106 @@
+//! Driving a real pipeline (render threads and all) from a test, as a host would,
+//! with test-only pacing: after each block the test waits for the render threads
+//! to catch up, so results are deterministic. The host side itself never waits.
+
+use std::time::{Duration, Instant};
+
+use worklet::render::{HostSide, ModuleSource, ParamChange, Pipeline, PipelineConfig, PipelineEvent, Recipe};
+
+/// How long a test waits for a build or for a render thread to catch up.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A recipe with one in-memory module.
+pub fn recipe(source: &str) -> Recipe {
+    Recipe { modules: vec![ModuleSource { name: "main.js".into(), text: source.into() }], ..Recipe::default() }
+}
+
+/// A recipe from a file in `processors/`.
+pub fn factory_recipe(file: &str) -> Recipe {
+    recipe(&crate::processors_dir_source(file))
+}
+
+/// Test configuration: no real-time priority (tests share the machine).
+pub fn config(max_block: usize) -> PipelineConfig {
+    PipelineConfig { realtime_priority: false, ..PipelineConfig::new(crate::RATE, max_block) }
+}
+
+/// A pipeline, its host side, and what the control side has seen.
+pub struct Live {
+    /// The control side.
+    pub pipeline: Pipeline,
+    /// The host side.
+    pub host: HostSide,
+    /// Events from `Pipeline::poll`, in order.
+    pub events: Vec<PipelineEvent>,
+}
+
+impl Live {
+    /// Builds the first generation and waits until it is ready.
+    pub fn new(config: PipelineConfig, recipe: Recipe) -> Self {
+        let (pipeline, host) = Pipeline::new(config);
+        let mut live = Self { pipeline, host, events: Vec::new() };
+        live.load(recipe);
+        live
+    }
+
+    /// Loads a generation and waits until it is ready or failed; returns that event.
+    pub fn load(&mut self, recipe: Recipe) -> PipelineEvent {
+        let id = self.pipeline.load(recipe).expect("spawn a render thread");
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let events = self.pipeline.poll();
+            self.events.extend(events.iter().cloned());
+            let found = events.into_iter().find(|event| match event {
+                PipelineEvent::Ready { generation, .. } | PipelineEvent::Failed { generation, .. } => *generation == id,
+            });
+            if let Some(event) = found {
+                return event;
+            }
+            assert!(Instant::now() < deadline, "generation {id} was not built in time");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    /// One host block of `frames` frames (`input` per channel), then waits until
+    /// every complete quantum fed so far has been rendered. Returns the output.
+    pub fn block(&mut self, input: &[&[f32]], frames: usize, changes: &[ParamChange]) -> Vec<Vec<f32>> {
+        let channels = self.pipeline.config().output_channels;
+        let mut output = vec![vec![0.0; frames]; channels];
+        let mut slices: Vec<&mut [f32]> = output.iter_mut().map(Vec::as_mut_slice).collect();
+        self.host.process(input, &mut slices, changes);
+        self.settle();
+        self.events.extend(self.pipeline.poll());
+        output
+    }
+
+    /// Waits until the render threads have caught up with what was fed.
+    pub fn settle(&self) {
+        let deadline = Instant::now() + PATIENCE;
+        while self.host.backlog_frames() > 0 {
+            assert!(Instant::now() < deadline, "the render thread did not catch up");
+            std::thread::yield_now();
+        }
+    }
+
+    /// Feeds `input` (per channel) in blocks of the given sizes, cycling through
+    /// them; returns the whole output per channel.
+    pub fn run(&mut self, input: &[Vec<f32>], sizes: &[usize]) -> Vec<Vec<f32>> {
+        let total = input[0].len();
+        let channels = self.pipeline.config().output_channels;
+        let mut output = vec![Vec::with_capacity(total); channels];
+        let mut done = 0;
+        for &size in sizes.iter().cycle() {
+            if done >= total {
+                break;
+            }
+            let n = size.min(total - done);
+            let slices: Vec<&[f32]> = input.iter().map(|c| &c[done..done + n]).collect();
+            let block = self.block(&slices, n, &[]);
+            for (out, channel) in output.iter_mut().zip(block) {
+                out.extend(channel);
+            }
+            done += n;
+        }
+        output
+    }
+}

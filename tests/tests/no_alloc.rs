@@ -1,0 +1,56 @@
+//! The host side never allocates: every `HostSide::process` call, across block
+//! sizes, parameter changes, underruns and a hot swap, runs under an allocator
+//! that counts allocations on the calling thread.
+
+use std::time::Duration;
+
+use assert_no_alloc::{AllocDisabler, assert_no_alloc, reset_violation_count, violation_count};
+use worklet::render::{ParamChange, PipelineEvent};
+use worklet_tests::live::{Live, config, factory_recipe, recipe};
+
+#[global_allocator]
+static ALLOCATOR: AllocDisabler = AllocDisabler;
+
+#[test]
+fn the_detector_sees_an_allocation() {
+    reset_violation_count();
+    let v = assert_no_alloc(|| Vec::<u8>::with_capacity(64));
+    assert!(violation_count() > 0, "an allocation inside assert_no_alloc is counted");
+    drop(v);
+    reset_violation_count();
+}
+
+#[test]
+fn host_process_never_allocates() {
+    let mut live = Live::new(config(512), factory_recipe("gain.js"));
+    let input = vec![vec![0.25f32; 512]; 2];
+    let mut output = vec![vec![0.0f32; 512]; 2];
+    // `pace`: wait for the render thread after each call (or, if false, only a
+    // little wall-clock time, as a real host would).
+    let mut run = |live: &mut Live, sizes: &[usize], changes: &[ParamChange], pace: Option<bool>| {
+        for &size in sizes {
+            let inputs: Vec<&[f32]> = input.iter().map(|c| &c[..size]).collect();
+            let mut outputs: Vec<&mut [f32]> = output.iter_mut().map(|c| &mut c[..size]).collect();
+            let changes: Vec<ParamChange> = changes.iter().filter(|c| (c.offset as usize) < size).copied().collect();
+            reset_violation_count();
+            assert_no_alloc(|| live.host.process(&inputs, &mut outputs, &changes));
+            assert_eq!(violation_count(), 0, "HostSide::process allocated (block of {size})");
+            match pace {
+                Some(true) => live.settle(),
+                Some(false) => std::thread::sleep(Duration::from_millis(3)),
+                None => {}
+            }
+        }
+    };
+    run(&mut live, &[1, 7, 127, 128, 129, 500, 512], &[ParamChange { offset: 3, slot: 0, value: 0.5 }], Some(true));
+    // Unpaced: the render thread falls behind, input waits as debt, underruns are counted.
+    run(&mut live, &[512; 64], &[], None);
+    assert!(live.pipeline.telemetry().underruns() > 0);
+    // Real-time pacing lets it recover.
+    run(&mut live, &[128; 100], &[], Some(false));
+    // A hot swap: the link arrives, is attached, crossfaded and retired on this thread.
+    let event = live.load(recipe(&worklet_tests::processors_dir_source("gain.js").replace("GainProcessor", "Edited")));
+    assert!(matches!(event, PipelineEvent::Ready { .. }));
+    run(&mut live, &[128; 64], &[ParamChange { offset: 0, slot: 0, value: 1.0 }], Some(false));
+    assert_eq!(live.pipeline.telemetry().active_generation(), 2, "the swap happened inside the checked calls");
+}
