@@ -226,3 +226,21 @@ fn dropped_messages_are_reported_on_stderr() {
     assert_eq!(status, 0);
     assert!(stderr.contains("warning: 904 messages dropped"), "{stderr}");
 }
+
+#[test]
+fn bench_reports_every_field_over_the_real_pipeline() {
+    let (status, stdout, stderr) = cli(&["bench", &processor("gain.js"), "--seconds", "0.3", "--json", "--hot-swap"]);
+    assert_eq!(status, 0, "{stderr}");
+    let report: Value = serde_json::from_str(stdout.trim()).unwrap();
+    for key in ["processor", "instances", "host_block", "sample_rate", "seconds", "rtf", "bare_rtf", "overhead", "render_us",
+        "host_ns_per_block", "underruns", "latency_frames"] {
+        assert!(report.get(key).is_some(), "missing {key}: {report}");
+    }
+    assert_eq!(report["processor"], "gain");
+    assert_eq!(report["latency_frames"], json!(384));
+    assert_eq!(report["underruns"], json!(0), "a paced run never underruns");
+    assert!(report["rtf"].as_f64().unwrap() > 0.0 && report["bare_rtf"].as_f64().unwrap() > 0.0);
+    let render = &report["render_us"];
+    assert!(render["p50"].as_f64().unwrap() > 0.0 && render["p50"].as_f64() <= render["max"].as_f64().map(|m| m + 1.0));
+    assert!(report["hot_swap"]["ready_ms"].as_f64().unwrap() > 0.0, "{report}");
+}

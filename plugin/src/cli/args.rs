@@ -23,6 +23,9 @@ pub enum Command {
     Render(Box<RenderArgs>),
     /// Load modules and print the registered processors and their parameter descriptors as JSON.
     Check(CheckArgs),
+    /// Measure speed, host-thread cost, underruns, hot swap and memory over the
+    /// same pipeline the plugin uses.
+    Bench(BenchArgs),
 }
 
 /// `worklet render`.
@@ -78,4 +81,42 @@ pub struct CheckArgs {
     /// Modules, loaded in order into one scope.
     #[arg(required = true, value_name = "MODULE.js")]
     pub modules: Vec<PathBuf>,
+}
+
+/// `worklet bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Modules, loaded in order into one scope per instance.
+    #[arg(required = true, value_name = "MODULE.js")]
+    pub modules: Vec<PathBuf>,
+    /// Processor to construct (default: the first registered).
+    #[arg(long, value_name = "NAME")]
+    pub processor: Option<String>,
+    /// Audio seconds to render per instance.
+    #[arg(long, default_value_t = 10.0, value_name = "S")]
+    pub seconds: f64,
+    /// Instances rendering side by side (each with its own render thread).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64), value_name = "N")]
+    pub instances: u64,
+    /// Host block size in frames.
+    #[arg(long = "host-block", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=8192), value_name = "FRAMES")]
+    pub host_block: u64,
+    /// Sample rate in Hz.
+    #[arg(long = "sample-rate", default_value_t = 48_000.0, value_name = "HZ")]
+    pub sample_rate: f64,
+    /// Drive the host side from a real-time clock (and count underruns) instead of as fast as possible.
+    #[arg(long)]
+    pub realtime: bool,
+    /// Also measure a hot swap (new sources submitted a third of the way in).
+    #[arg(long = "hot-swap")]
+    pub hot_swap: bool,
+    /// Safety margin in whole quanta (default: the plugin's).
+    #[arg(long, value_name = "QUANTA")]
+    pub safety: Option<u32>,
+    /// Do not run the garbage collector in the render threads' idle time.
+    #[arg(long = "no-idle-gc")]
+    pub no_idle_gc: bool,
+    /// Print one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -1,4 +1,4 @@
-//! The `worklet` command line: `render` and `check` (the caller's thread).
+//! The `worklet` command line: `render`, `check` and `bench` (the caller's thread).
 //!
 //! [`run`] takes the arguments and the two output streams and returns the exit
 //! status, so tests can run the CLI in-process exactly as the binary does:
@@ -7,6 +7,7 @@
 //! failures (I/O).
 
 mod args;
+mod bench;
 mod check;
 mod render;
 pub mod signal;
@@ -72,6 +73,7 @@ where
     let result = match &cli.command {
         Command::Render(args) => render::run(args, stdout, stderr),
         Command::Check(args) => check::run(args, stdout),
+        Command::Bench(args) => bench::run(args, stdout),
     };
     match result {
         Ok(()) => EXIT_OK,
@@ -95,7 +97,7 @@ pub(crate) fn load_modules(modules: &[PathBuf], sample_rate: f64) -> Result<Real
     Ok(realm)
 }
 
-fn module_root(modules: &[PathBuf]) -> Result<PathBuf, Failure> {
+pub(crate) fn module_root(modules: &[PathBuf]) -> Result<PathBuf, Failure> {
     let mut root: Option<PathBuf> = None;
     for module in modules {
         let canonical = module

@@ -104,6 +104,11 @@ impl HostSide {
         [&self.current, &self.incoming].into_iter().flatten().map(|link| link.backlog()).max().unwrap_or(0)
     }
 
+    /// The generation being faded in, once its output has started to be heard.
+    pub fn fading_in(&self) -> Option<u64> {
+        self.incoming.as_ref().filter(|link| link.prefill() == 0).map(|link| link.id)
+    }
+
     /// Whether a new generation is waiting to be attached or faded in.
     pub fn swapping(&self) -> bool {
         self.waiting.is_some() || self.incoming.is_some()

@@ -10,6 +10,9 @@ use rtrb::{Consumer, Producer};
 
 use super::params::ParamEvent;
 
+/// Quanta of input waiting before the host wakes a sleeping render thread.
+const WAKE_QUANTA: usize = 2;
+
 /// The host side of one generation: its input, output and event rings.
 pub(crate) struct GenerationLink {
     pub(crate) id: u64,
@@ -18,6 +21,8 @@ pub(crate) struct GenerationLink {
     events: Producer<ParamEvent>,
     thread: Thread,
     stop: Arc<AtomicBool>,
+    /// Set by the render thread just before it parks.
+    sleeping: Arc<AtomicBool>,
     input_channels: usize,
     output_channels: usize,
     /// Frames fed so far (the generation's timeline).
@@ -44,6 +49,7 @@ impl GenerationLink {
         events: Producer<ParamEvent>,
         thread: Thread,
         stop: Arc<AtomicBool>,
+        sleeping: Arc<AtomicBool>,
         channels: (usize, usize),
         latency: usize,
     ) -> Self {
@@ -54,6 +60,7 @@ impl GenerationLink {
             events,
             thread,
             stop,
+            sleeping,
             input_channels: channels.0,
             output_channels: channels.1,
             fed: 0,
@@ -140,9 +147,14 @@ impl GenerationLink {
         complete.saturating_sub(self.taken + (self.output.slots() / channels) as u64)
     }
 
-    /// Wakes the render thread (never blocks).
+    /// Wakes the render thread if it sleeps and input is piling up. An idle
+    /// render thread looks for work every millisecond by itself, so a single
+    /// waiting quantum does not need the system call an unpark costs.
     pub(crate) fn wake(&self) {
-        self.thread.unpark();
+        let waiting = (self.input.buffer().capacity() - self.input.slots()) / self.input_channels.max(1);
+        if waiting >= WAKE_QUANTA * 128 && self.sleeping.load(Ordering::SeqCst) {
+            self.thread.unpark();
+        }
     }
 
     /// Tells the render thread to finish.

@@ -21,6 +21,7 @@ pub mod host;
 mod link;
 pub mod params;
 pub mod pipeline;
+pub mod priority;
 pub mod stats;
 pub mod telemetry;
 mod worker;

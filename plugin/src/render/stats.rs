@@ -58,7 +58,18 @@ impl RenderStats {
 
     /// Percentiles so far (bucket midpoints, 1 µs resolution).
     pub fn percentiles(&self) -> Percentiles {
-        let counts: Vec<u64> = self.buckets.iter().map(|b| b.load(Ordering::Relaxed)).collect();
+        Self::combined(&[self])
+    }
+
+    /// Percentiles over several recorders together.
+    pub fn combined(all: &[&Self]) -> Percentiles {
+        let mut counts = vec![0u64; BUCKETS];
+        for stats in all {
+            for (sum, bucket) in counts.iter_mut().zip(stats.buckets.iter()) {
+                *sum += bucket.load(Ordering::Relaxed);
+            }
+        }
+        let max_ns = all.iter().map(|s| s.max_ns.load(Ordering::Relaxed)).max().unwrap_or(0);
         let total: u64 = counts.iter().sum();
         let at = |q: f64| -> f64 {
             if total == 0 {
@@ -74,7 +85,7 @@ impl RenderStats {
             }
             BUCKETS as f64
         };
-        Percentiles { p50: at(0.5), p99: at(0.99), p999: at(0.999), max: self.max_ns.load(Ordering::Relaxed) as f64 / 1000.0 }
+        Percentiles { p50: at(0.5), p99: at(0.99), p999: at(0.999), max: max_ns as f64 / 1000.0 }
     }
 }
 

@@ -78,6 +78,7 @@ struct Endpoints {
     output: Producer<f32>,
     events: Consumer<ParamEvent>,
     stop: Arc<AtomicBool>,
+    sleeping: Arc<AtomicBool>,
 }
 
 /// Shared things every generation of a pipeline uses.
@@ -103,7 +104,9 @@ pub(crate) fn spawn(
     let (output_tx, output_rx) = RingBuffer::new(config.ring_frames() * cout);
     let (events_tx, events_rx) = RingBuffer::new(EVENT_CAPACITY);
     let stop = Arc::new(AtomicBool::new(false));
-    let endpoints = Endpoints { input: input_rx, output: output_tx, events: events_rx, stop: stop.clone() };
+    let sleeping = Arc::new(AtomicBool::new(false));
+    let endpoints =
+        Endpoints { input: input_rx, output: output_tx, events: events_rx, stop: stop.clone(), sleeping: sleeping.clone() };
     let (config, params, telemetry, stats) =
         (config.clone(), shared.params.clone(), shared.telemetry.clone(), shared.stats.clone());
     let handle = std::thread::Builder::new()
@@ -111,7 +114,7 @@ pub(crate) fn spawn(
         .stack_size(RENDER_STACK_BYTES)
         .spawn(move || {
             if config.realtime_priority {
-                request_realtime_priority();
+                super::priority::request_realtime(super::priority::RENDER_PRIORITY);
             }
             let built = build(&recipe, router, &config, &params);
             let (mut instance, ready_info, track) = match built {
@@ -132,6 +135,7 @@ pub(crate) fn spawn(
         events_tx,
         handle.thread().clone(),
         stop.clone(),
+        sleeping,
         (cin, cout),
         shared.config.latency_frames(),
     );
@@ -193,21 +197,31 @@ impl Worker {
         let mut host_out = AudioBuses::silent(&[cout as u32]);
         let mut last_tasks = Instant::now();
         let mut last_gc = Instant::now();
+        let mut slack = false;
         while !self.endpoints.stop.load(Ordering::Acquire) {
-            let ready = self.endpoints.input.slots() >= RENDER_QUANTUM * cin
-                && self.endpoints.output.slots() >= RENDER_QUANTUM * cout;
-            if !ready {
+            if !self.quantum_ready(cin, cout) {
                 if last_tasks.elapsed() >= IDLE_TASKS {
                     instance.run_tasks();
                     last_tasks = Instant::now();
                 }
-                if self.config.idle_gc && last_gc.elapsed() >= IDLE_GC {
+                // Collect only in real slack: after a park that ran out its time,
+                // not when the host is feeding as fast as the thread renders.
+                if self.config.idle_gc && slack && last_gc.elapsed() >= IDLE_GC {
                     boa_gc::force_collect();
                     last_gc = Instant::now();
                 }
-                std::thread::park_timeout(IDLE_PARK);
+                // Announce the sleep, then look once more: a host that fed a
+                // quantum in between either is seen here or sees the flag.
+                self.endpoints.sleeping.store(true, Ordering::SeqCst);
+                let parked = Instant::now();
+                if !self.quantum_ready(cin, cout) {
+                    std::thread::park_timeout(IDLE_PARK);
+                }
+                slack = parked.elapsed() >= IDLE_PARK;
+                self.endpoints.sleeping.store(false, Ordering::SeqCst);
                 continue;
             }
+            slack = false;
             read_quantum(&mut self.endpoints.input, &mut source, cin);
             if let (Some(dest), Some(src)) = (inputs.buses.first_mut(), source.buses.first()) {
                 mix_channels(src, dest, crate::engine::options::ChannelInterpretation::Speakers);
@@ -240,6 +254,12 @@ impl Worker {
     }
 }
 
+impl Worker {
+    fn quantum_ready(&self, cin: usize, cout: usize) -> bool {
+        self.endpoints.input.slots() >= RENDER_QUANTUM * cin && self.endpoints.output.slots() >= RENDER_QUANTUM * cout
+    }
+}
+
 fn read_quantum(input: &mut Consumer<f32>, source: &mut AudioBuses, channels: usize) {
     let Ok(chunk) = input.read_chunk(RENDER_QUANTUM * channels) else { return };
     let (first, second) = chunk.as_slices();
@@ -254,10 +274,4 @@ fn write_quantum(output: &mut Producer<f32>, audio: &AudioBuses, channels: usize
     let Ok(chunk) = output.write_chunk_uninit(RENDER_QUANTUM * channels) else { return };
     let bus = &audio.buses[0];
     chunk.fill_from_iter((0..RENDER_QUANTUM * channels).map(|index| bus[index % channels][index / channels]));
-}
-
-/// Asks for real-time scheduling; where that is not allowed, carries on quietly.
-fn request_realtime_priority() {
-    use thread_priority::{ThreadPriority, set_current_thread_priority};
-    let _ = set_current_thread_priority(ThreadPriority::Max);
 }
