@@ -11,7 +11,9 @@
 //!   format, the main side's API and the realm's router.
 //! * [`render`] — the real-time pipeline: host side (audio thread), render
 //!   threads, hot swap, telemetry.
-//! * [`cli`] — the `worklet` command line (`render`, `check`). The caller's thread.
+//! * [`plugin`] — the CLAP/VST3 plugin: parameter slots, saved state, the control
+//!   thread (nice-plug glue; the only module that knows about plugin hosts).
+//! * [`cli`] — the `worklet` command line (`render`, `check`, `bench`). The caller's thread.
 //!
 //! Lifecycle of a script: the modules are evaluated in order into one scope
 //! (`registerProcessor` calls fill the processor map), a node is constructed
@@ -20,10 +22,11 @@
 //! checkpoint. An exception in the constructor or in `process()` becomes one
 //! `processorerror` and the node outputs silence from then on.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs, rust_2018_idioms, unreachable_pub, clippy::all)]
 
 pub mod cli;
 pub mod engine;
+pub mod plugin;
 pub mod port;
 pub mod render;

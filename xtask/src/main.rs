@@ -1,6 +1,66 @@
-//! `cargo xtask bundle worklet --release`: builds the CLAP and VST3 bundles
-//! described in `bundler.toml` into `target/bundled/`.
+//! `cargo xtask bundle worklet --release` builds the CLAP and VST3 bundles
+//! described in `bundler.toml` into `target/bundled/`;
+//! `cargo xtask install` copies them into this user's CLAP and VST3 folders.
+
+use std::path::{Path, PathBuf};
 
 fn main() -> nice_plug_xtask::Result<()> {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some("install") {
+        return install();
+    }
     nice_plug_xtask::main()
+}
+
+/// The user's plugin folders for this platform: (CLAP, VST3).
+fn plugin_folders() -> Option<(PathBuf, PathBuf)> {
+    if cfg!(target_os = "windows") {
+        let common = PathBuf::from(std::env::var_os("COMMONPROGRAMFILES")?);
+        Some((common.join("CLAP"), common.join("VST3")))
+    } else {
+        let home = PathBuf::from(std::env::var_os("HOME")?);
+        if cfg!(target_os = "macos") {
+            let base = home.join("Library/Audio/Plug-Ins");
+            Some((base.join("CLAP"), base.join("VST3")))
+        } else {
+            Some((home.join(".clap"), home.join(".vst3")))
+        }
+    }
+}
+
+fn install() -> nice_plug_xtask::Result<()> {
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bundled");
+    let (clap_dir, vst3_dir) = plugin_folders().ok_or_else(|| std::io::Error::other("cannot find the home folder"))?;
+    for (name, target) in [("Worklet.clap", &clap_dir), ("Worklet.vst3", &vst3_dir)] {
+        let source = bundled.join(name);
+        if !source.exists() {
+            let message = format!("{} is missing: run `cargo xtask bundle worklet --release` first", source.display());
+            return Err(std::io::Error::other(message).into());
+        }
+        std::fs::create_dir_all(target)?;
+        let destination = target.join(name);
+        if destination.exists() {
+            if destination.is_dir() {
+                std::fs::remove_dir_all(&destination)?;
+            } else {
+                std::fs::remove_file(&destination)?;
+            }
+        }
+        copy(&source, &destination)?;
+        println!("installed {}", destination.display());
+    }
+    Ok(())
+}
+
+fn copy(source: &Path, destination: &Path) -> std::io::Result<()> {
+    if source.is_dir() {
+        std::fs::create_dir_all(destination)?;
+        for entry in std::fs::read_dir(source)? {
+            let entry = entry?;
+            copy(&entry.path(), &destination.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        std::fs::copy(source, destination).map(|_| ())
+    }
 }

@@ -36,6 +36,9 @@ pub struct PipelineConfig {
     pub realtime_priority: bool,
     /// Run Boa's garbage collector in the render thread's idle time.
     pub idle_gc: bool,
+    /// The host renders offline (faster than real time, e.g. a bounce): the host
+    /// side then waits for the render thread instead of playing silence.
+    pub offline: bool,
 }
 
 impl PipelineConfig {
@@ -50,6 +53,7 @@ impl PipelineConfig {
             fade_ms: DEFAULT_FADE_MS,
             realtime_priority: true,
             idle_gc: true,
+            offline: false,
         }
     }
 

@@ -3,7 +3,8 @@
 //! [`HostSide::process`] takes blocks of any size, feeds them to the playing
 //! generation's render thread through wait-free rings and plays its output with
 //! a constant latency. It never allocates, locks, logs or waits: a late quantum
-//! becomes silence and is counted as an underrun.
+//! becomes silence and is counted as an underrun. (When the host renders offline,
+//! faster than real time, it does wait for the render thread, as a bounce must.)
 //!
 //! A hot swap arrives as a new generation link. It is attached at a quantum
 //! boundary of the playing generation and fed the same input; once its output
@@ -21,12 +22,16 @@ use super::params::ParamChange;
 use super::telemetry::Telemetry;
 use crate::engine::RENDER_QUANTUM;
 
+/// How long an offline render waits for a render thread before playing silence.
+const OFFLINE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Lives on the host's audio thread (it may move between host threads).
 pub struct HostSide {
     input_channels: usize,
     output_channels: usize,
     max_block: usize,
     fade_frames: usize,
+    offline: bool,
     current: Option<Box<GenerationLink>>,
     /// A new generation being fed, not yet (fully) heard.
     incoming: Option<Box<GenerationLink>>,
@@ -54,6 +59,7 @@ impl HostSide {
             output_channels: config.output_channels,
             max_block: config.max_block,
             fade_frames: config.fade_frames(),
+            offline: config.offline,
             current: None,
             incoming: None,
             waiting: None,
@@ -153,6 +159,9 @@ impl HostSide {
             link.feed(input);
         }
 
+        if self.offline {
+            self.wait_for_render();
+        }
         let out = &mut self.current_scratch[..chunk * cout];
         match &mut self.current {
             Some(current) => {
@@ -199,6 +208,18 @@ impl HostSide {
         }
         for link in [&self.current, &self.incoming].into_iter().flatten() {
             link.wake();
+        }
+    }
+
+    /// Offline rendering only: waits until the render threads have rendered
+    /// everything fed (a hung one is given up on after [`OFFLINE_PATIENCE`]).
+    fn wait_for_render(&self) {
+        let deadline = std::time::Instant::now() + OFFLINE_PATIENCE;
+        for link in [&self.current, &self.incoming].into_iter().flatten() {
+            link.wake_now();
+            while link.backlog() > 0 && std::time::Instant::now() < deadline {
+                std::thread::sleep(std::time::Duration::from_micros(20));
+            }
         }
     }
 

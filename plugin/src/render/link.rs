@@ -157,6 +157,11 @@ impl GenerationLink {
         }
     }
 
+    /// Wakes the render thread unconditionally (offline rendering).
+    pub(crate) fn wake_now(&self) {
+        self.thread.unpark();
+    }
+
     /// Tells the render thread to finish.
     pub(crate) fn stop(&self) {
         self.stop.store(true, Ordering::Release);

@@ -28,7 +28,7 @@ mod worker;
 
 pub use config::{DEFAULT_SAFETY_QUANTA, PARAM_SLOTS, PipelineConfig};
 pub use host::HostSide;
-pub use params::{ParamChange, SharedParams};
+pub use params::{ParamChange, SharedParams, assign_slots};
 pub use pipeline::{Pipeline, PipelineEvent};
 pub use stats::{Percentiles, RenderStats};
 pub use telemetry::{GenerationState, Telemetry};

@@ -35,6 +35,28 @@ pub(crate) struct ParamEvent {
     pub(crate) value: f32,
 }
 
+/// Gives every name in `names` a slot in `map`: names already mapped keep theirs;
+/// new ones get the lowest free slot, then a slot of a name no longer in `names`.
+/// Returns the slots that were (re)assigned.
+pub fn assign_slots(map: &mut Vec<(String, usize)>, names: &[String]) -> Vec<usize> {
+    let mut assigned = Vec::new();
+    for name in names {
+        if map.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        let free = (0..PARAM_SLOTS).find(|s| !map.iter().any(|&(_, used)| used == *s));
+        let slot = free.or_else(|| {
+            let stale = map.iter().position(|(n, _)| !names.contains(n))?;
+            Some(map.remove(stale).1)
+        });
+        if let Some(slot) = slot {
+            map.push((name.clone(), slot));
+            assigned.push(slot);
+        }
+    }
+    assigned
+}
+
 /// Events a host block may carry per generation before the rest are dropped.
 pub(crate) const EVENT_CAPACITY: usize = 4096;
 

@@ -71,6 +71,9 @@ pub struct Ready {
     pub descriptors: Vec<ParamDescriptor>,
     /// Slot of each descriptor.
     pub slots: Vec<Option<usize>>,
+    /// The recipe's name→slot map with this processor's new names added
+    /// (`None` when the recipe mapped by order).
+    pub slot_map: Option<Vec<(String, usize)>>,
 }
 
 struct Endpoints {
@@ -169,12 +172,18 @@ fn build(
         return Err(error.clone());
     }
     let descriptors = instance.node().descriptors().to_vec();
-    let slots: Vec<Option<usize>> = match &recipe.slots {
-        None => (0..descriptors.len()).map(|i| (i < PARAM_SLOTS).then_some(i)).collect(),
-        Some(map) => descriptors.iter().map(|d| map.iter().find(|(n, _)| *n == d.name).map(|&(_, s)| s)).collect(),
+    let (slots, slot_map): (Vec<Option<usize>>, _) = match &recipe.slots {
+        None => ((0..descriptors.len()).map(|i| (i < PARAM_SLOTS).then_some(i)).collect(), None),
+        Some(map) => {
+            let mut map = map.clone();
+            let names: Vec<String> = descriptors.iter().map(|d| d.name.clone()).collect();
+            super::params::assign_slots(&mut map, &names);
+            let slots = descriptors.iter().map(|d| map.iter().find(|(n, _)| *n == d.name).map(|&(_, s)| s)).collect();
+            (slots, Some(map))
+        }
     };
     let track = ParamTrack::new(&descriptors, instance.node().initial_values(), slots.clone(), params);
-    Ok((instance, Ready { processor, descriptors, slots }, track))
+    Ok((instance, Ready { processor, descriptors, slots, slot_map }, track))
 }
 
 struct Worker {

@@ -1,0 +1,241 @@
+//! The CLAP/VST3 plugin (nice-plug glue).
+//!
+//! * `activate` (main thread): parses the saved state, builds the pipeline for the
+//!   host's sample rate and largest block, starts the control thread, waits
+//!   briefly for the first generation and reports the latency.
+//! * `process` (audio thread): turns slot parameter changes into sample-accurate
+//!   changes (fixed-size arrays) and runs [`HostSide::process`]; never allocates,
+//!   locks or waits (`tests/tests/no_alloc.rs` proves it for the host side).
+//! * `reset` asks the control thread for a fresh generation; `deactivate` tears
+//!   everything down off the audio thread.
+
+pub mod controller;
+mod exports;
+pub mod params;
+pub mod state;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use nice_plug::prelude::*;
+
+use self::controller::{Controller, Status};
+use self::params::WorkletParams;
+use self::state::SavedState;
+use crate::render::{HostSide, PARAM_SLOTS, ParamChange, Pipeline, PipelineConfig};
+
+/// How long `activate` waits for the first generation (so the first block sounds).
+const FIRST_BUILD_PATIENCE: Duration = Duration::from_secs(2);
+/// Channels the plugin's layouts have at most.
+const MAX_CHANNELS: usize = 2;
+
+/// The plugin: one `AudioContext` with one `AudioWorkletNode`.
+pub struct Worklet {
+    params: Arc<WorkletParams>,
+    status: Arc<Status>,
+    controller: Option<Controller>,
+    host: Option<HostSide>,
+    scratch: Vec<Vec<f32>>,
+    channels: usize,
+    max_block: usize,
+    /// Normalized slot values last seen on the audio thread.
+    seen: [f32; PARAM_SLOTS],
+    epoch: u64,
+    /// Audio was processed since `activate` (a reset before that has nothing to clear).
+    processed: bool,
+}
+
+impl Default for Worklet {
+    fn default() -> Self {
+        Self {
+            params: Arc::new(WorkletParams::default()),
+            status: Arc::new(Status::default()),
+            controller: None,
+            host: None,
+            scratch: Vec::new(),
+            channels: 2,
+            max_block: 0,
+            seen: [f32::NAN; PARAM_SLOTS],
+            epoch: u64::MAX,
+            processed: false,
+        }
+    }
+}
+
+impl Worklet {
+    /// What the editor and tests can see: errors, the playing processor, the console.
+    pub fn status(&self) -> &Arc<Status> {
+        &self.status
+    }
+
+    /// The saved state, or the factory default with an error if it is corrupt.
+    fn saved_state(&self) -> SavedState {
+        let text = self.params.state.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        match SavedState::parse(&text) {
+            Ok(state) => state,
+            Err(error) => {
+                nice_error!("Worklet: {error}; starting with the default processor");
+                *self.status.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some(format!("{error}; started with the default processor"));
+                SavedState::default()
+            }
+        }
+    }
+
+    /// Slot changes since the last call, as sample-accurate changes at offset 0
+    /// (nice-plug splits blocks at automation points). Audio thread; no allocation.
+    fn slot_changes(&mut self, changes: &mut [ParamChange; PARAM_SLOTS]) -> usize {
+        let table = &self.params.table;
+        let epoch = table.epoch();
+        let remap = epoch != self.epoch;
+        self.epoch = epoch;
+        let mut count = 0;
+        for (slot, param) in self.params.slots.iter().enumerate() {
+            let normalized = param.value.unmodulated_normalized_value();
+            let moved = normalized.to_bits() != self.seen[slot].to_bits();
+            self.seen[slot] = normalized;
+            let Some(range) = table.range(slot) else { continue };
+            // A centred slot's value is exact from the start (its centre is the
+            // default); an edge-default slot takes effect once it is moved.
+            if (moved && !remap) || range.centred() {
+                table.touch(slot);
+            }
+            if table.touched(slot) && (moved || remap) {
+                changes[count] = ParamChange { offset: 0, slot: slot as u16, value: range.value(normalized) };
+                count += 1;
+            }
+        }
+        count
+    }
+}
+
+impl Plugin for Worklet {
+    const NAME: &'static str = "Worklet";
+    const VENDOR: &'static str = "Worklet";
+    const URL: &'static str = "https://worklet.dev";
+    const EMAIL: &'static str = "hello@worklet.dev";
+    const VERSION: &'static str = env!("CARGO_PKG_VERSION");
+
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            ..AudioIOLayout::const_default()
+        },
+    ];
+    const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+
+    type Editor = ();
+    type SysExMessage = ();
+    type BackgroundTask = ();
+
+    fn params(&self) -> Arc<dyn Params> {
+        self.params.clone()
+    }
+
+    fn activate(
+        &mut self,
+        audio_io_layout: &AudioIOLayout,
+        buffer_config: &BufferConfig,
+        context: &mut impl ActivateContext<Self>,
+    ) -> bool {
+        self.controller = None;
+        self.host = None;
+        let channels = audio_io_layout.main_output_channels.map_or(2, NonZeroU32::get) as usize;
+        let max_block = (buffer_config.max_buffer_size as usize).max(1);
+        let mut config = PipelineConfig::new(f64::from(buffer_config.sample_rate), max_block);
+        config.input_channels = audio_io_layout.main_input_channels.map_or(0, NonZeroU32::get) as usize;
+        config.output_channels = channels;
+        config.offline = buffer_config.process_mode == ProcessMode::Offline;
+        let latency = config.latency_frames();
+        let (pipeline, host) = Pipeline::new(config);
+        let state = self.saved_state();
+        match Controller::start(pipeline, self.params.clone(), self.status.clone(), state, FIRST_BUILD_PATIENCE) {
+            Ok(controller) => self.controller = Some(controller),
+            Err(error) => {
+                nice_error!("Worklet: cannot start its control thread: {error}");
+                return false;
+            }
+        }
+        self.host = Some(host);
+        self.channels = channels.min(MAX_CHANNELS);
+        self.max_block = max_block;
+        self.scratch = vec![vec![0.0; max_block]; MAX_CHANNELS];
+        self.seen = [f32::NAN; PARAM_SLOTS];
+        self.epoch = u64::MAX;
+        self.processed = false;
+        context.set_latency_samples(latency as u32);
+        true
+    }
+
+    /// Clears the processor's state (tails, filters) with a fresh generation of the
+    /// same sources. Hosts also call this before processing starts; then there is
+    /// nothing to clear and the generation built by `activate` is kept.
+    fn reset(&mut self) {
+        if let Some(controller) = self.controller.as_ref().filter(|_| self.processed) {
+            controller.request_reload();
+            self.processed = false;
+        }
+    }
+
+    fn process(
+        &mut self,
+        buffer: &mut Buffer<'_>,
+        _aux: &mut AuxiliaryBuffers<'_>,
+        _context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
+        let mut changes = [ParamChange { offset: 0, slot: 0, value: 0.0 }; PARAM_SLOTS];
+        let count = self.slot_changes(&mut changes);
+        let Some(host) = self.host.as_mut() else { return ProcessStatus::Normal };
+        self.processed = true;
+        let channels = self.channels;
+        let frames = buffer.samples();
+        let io = buffer.as_slice();
+        let mut start = 0;
+        while start < frames {
+            let n = (frames - start).min(self.max_block);
+            // The host's buffer is in place: copy the input before writing output.
+            for (scratch, channel) in self.scratch.iter_mut().zip(io.iter()) {
+                scratch[..n].copy_from_slice(&channel[start..start + n]);
+            }
+            let [left, right] = &self.scratch[..] else { return ProcessStatus::Normal };
+            let inputs: [&[f32]; MAX_CHANNELS] = [&left[..n], &right[..n]];
+            let (first, rest) = io.split_at_mut(1);
+            let mut second: &mut [f32] = &mut [];
+            if let Some(channel) = rest.first_mut() {
+                second = &mut channel[start..start + n];
+            }
+            let mut outputs: [&mut [f32]; MAX_CHANNELS] = [&mut first[0][start..start + n], second];
+            let changes = if start == 0 { &changes[..count] } else { &[] };
+            host.process(&inputs[..channels], &mut outputs[..channels], changes);
+            start += n;
+        }
+        ProcessStatus::KeepAlive
+    }
+
+    fn deactivate(&mut self) {
+        self.host = None;
+        self.controller = None;
+    }
+}
+
+impl ClapPlugin for Worklet {
+    const CLAP_ID: &'static str = "dev.worklet.worklet";
+    const CLAP_DESCRIPTION: Option<&'static str> = Some("Web Audio AudioWorkletProcessor scripts, live-coded in JavaScript");
+    const CLAP_MANUAL_URL: Option<&'static str> = None;
+    const CLAP_SUPPORT_URL: Option<&'static str> = None;
+    const CLAP_FEATURES: &'static [ClapFeature] =
+        &[ClapFeature::AudioEffect, ClapFeature::Stereo, ClapFeature::Mono, ClapFeature::Filter, ClapFeature::Utility];
+}
+
+impl Vst3Plugin for Worklet {
+    const VST3_CLASS_ID: [u8; 16] = *b"WorkletJSWorklet";
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
+        &[Vst3SubCategory::Fx, Vst3SubCategory::Tools, Vst3SubCategory::Filter];
+}

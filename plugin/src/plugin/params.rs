@@ -1,0 +1,290 @@
+//! The 64 host parameter slots and what they are mapped to.
+//!
+//! Hosts do not accept new parameters at run time, so Worklet exposes a fixed bank
+//! of normalized slots (ids `slot_1` … `slot_64`). The processor's descriptors are
+//! mapped onto slots by name ([`SlotTable`]); a slot's value text names the
+//! descriptor and shows its value, and an unmapped slot says so. The table is
+//! written by the control thread when a generation is ready and read lock-free on
+//! the audio thread.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use atomic_float::AtomicF32;
+use nice_plug::prelude::*;
+
+use crate::engine::ParamDescriptor;
+use crate::render::PARAM_SLOTS;
+
+/// Values beyond this are treated as unbounded when mapping a slot's range.
+const UNBOUNDED: f32 = 1e6;
+
+/// How one slot's normalized 0..1 value maps onto a descriptor's range.
+///
+/// When the default lies inside the range, the slot's default position (0.5)
+/// is the descriptor's default: [0, 0.5] covers [min, default] and [0.5, 1]
+/// covers [default, max]. A default at an end of the range maps the whole
+/// range evenly instead (no dead half). Positive ranges spanning 100× or more
+/// (frequencies) are logarithmic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlotRange {
+    /// Lowest value (the descriptor's `minValue`, at most 1e6 in size).
+    pub min: f32,
+    /// Highest value.
+    pub max: f32,
+    /// The descriptor's default value.
+    pub default: f32,
+    /// Logarithmic segments.
+    pub log: bool,
+}
+
+impl SlotRange {
+    /// The range a descriptor maps onto.
+    pub fn of(descriptor: &ParamDescriptor) -> Self {
+        let min = descriptor.min_value.max(-UNBOUNDED);
+        let max = descriptor.max_value.min(UNBOUNDED).max(min);
+        let default = descriptor.default_value.clamp(min, max);
+        Self { min, max, default, log: min > 0.0 && max / min >= 100.0 }
+    }
+
+    /// Whether the default is inside the range (the slot centre is the default).
+    pub fn centred(&self) -> bool {
+        let margin = (self.max - self.min) * 1e-6;
+        self.default > self.min + margin && self.default < self.max - margin
+    }
+
+    fn segment(&self, from: f32, to: f32, t: f32) -> f32 {
+        if self.log { from * (to / from).powf(t) } else { from + t * (to - from) }
+    }
+
+    fn position(&self, from: f32, to: f32, v: f32) -> f32 {
+        if to <= from {
+            0.0
+        } else if self.log {
+            (v / from).ln() / (to / from).ln()
+        } else {
+            (v - from) / (to - from)
+        }
+    }
+
+    /// Normalized → descriptor units.
+    pub fn value(&self, normalized: f32) -> f32 {
+        let n = normalized.clamp(0.0, 1.0);
+        if !self.centred() {
+            self.segment(self.min, self.max, n)
+        } else if n <= 0.5 {
+            self.segment(self.min, self.default, n * 2.0)
+        } else {
+            self.segment(self.default, self.max, n * 2.0 - 1.0)
+        }
+    }
+
+    /// Descriptor units → normalized.
+    pub fn normalized(&self, value: f32) -> f32 {
+        let v = value.clamp(self.min, self.max);
+        if !self.centred() {
+            self.position(self.min, self.max, v)
+        } else if v <= self.default {
+            self.position(self.min, self.default, v) * 0.5
+        } else {
+            0.5 + self.position(self.default, self.max, v) * 0.5
+        }
+    }
+}
+
+/// What every slot is mapped to. Shared by the control, GUI and audio threads.
+#[derive(Debug)]
+pub struct SlotTable {
+    mapped: [AtomicBool; PARAM_SLOTS],
+    min: [AtomicF32; PARAM_SLOTS],
+    max: [AtomicF32; PARAM_SLOTS],
+    log: [AtomicBool; PARAM_SLOTS],
+    default: [AtomicF32; PARAM_SLOTS],
+    /// The host or the user moved the slot since it was mapped: its value is sent.
+    touched: [AtomicBool; PARAM_SLOTS],
+    /// Bumped whenever the mapping changes; the audio thread re-reads baselines.
+    epoch: AtomicU64,
+    /// Descriptor name of each slot, for value text (never read on the audio thread).
+    names: RwLock<Vec<Option<String>>>,
+}
+
+impl Default for SlotTable {
+    fn default() -> Self {
+        Self {
+            mapped: std::array::from_fn(|_| AtomicBool::new(false)),
+            min: std::array::from_fn(|_| AtomicF32::new(0.0)),
+            max: std::array::from_fn(|_| AtomicF32::new(1.0)),
+            log: std::array::from_fn(|_| AtomicBool::new(false)),
+            default: std::array::from_fn(|_| AtomicF32::new(0.0)),
+            touched: std::array::from_fn(|_| AtomicBool::new(false)),
+            epoch: AtomicU64::new(0),
+            names: RwLock::new(vec![None; PARAM_SLOTS]),
+        }
+    }
+}
+
+impl SlotTable {
+    /// Maps slots to descriptors (control thread); `touched` slots send their values.
+    pub fn set(&self, mapping: &[(usize, ParamDescriptor)], touched: &[usize]) {
+        let mut names = self.names.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for slot in 0..PARAM_SLOTS {
+            self.mapped[slot].store(false, Ordering::Relaxed);
+            names[slot] = None;
+        }
+        for (slot, descriptor) in mapping.iter().filter(|(s, _)| *s < PARAM_SLOTS) {
+            let range = SlotRange::of(descriptor);
+            self.min[*slot].store(range.min, Ordering::Relaxed);
+            self.max[*slot].store(range.max, Ordering::Relaxed);
+            self.log[*slot].store(range.log, Ordering::Relaxed);
+            self.default[*slot].store(range.default, Ordering::Relaxed);
+            self.touched[*slot].store(touched.contains(slot), Ordering::Relaxed);
+            self.mapped[*slot].store(true, Ordering::Relaxed);
+            names[*slot] = Some(descriptor.name.clone());
+        }
+        self.epoch.fetch_add(1, Ordering::Release);
+    }
+
+    /// The current mapping epoch.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::Acquire)
+    }
+
+    /// The range of a mapped slot (audio thread: atomics only).
+    pub fn range(&self, slot: usize) -> Option<SlotRange> {
+        self.mapped[slot].load(Ordering::Relaxed).then(|| SlotRange {
+            min: self.min[slot].load(Ordering::Relaxed),
+            max: self.max[slot].load(Ordering::Relaxed),
+            default: self.default[slot].load(Ordering::Relaxed),
+            log: self.log[slot].load(Ordering::Relaxed),
+        })
+    }
+
+    /// Whether the slot's value is sent (it was moved since it was mapped).
+    pub fn touched(&self, slot: usize) -> bool {
+        self.touched[slot].load(Ordering::Relaxed)
+    }
+
+    /// Marks a slot as moved.
+    pub fn touch(&self, slot: usize) {
+        self.touched[slot].store(true, Ordering::Relaxed);
+    }
+
+    /// Slots moved since they were mapped.
+    pub fn touched_slots(&self) -> Vec<usize> {
+        (0..PARAM_SLOTS).filter(|&s| self.touched(s) && self.mapped[s].load(Ordering::Relaxed)).collect()
+    }
+
+    /// The descriptor name of a slot.
+    pub fn name(&self, slot: usize) -> Option<String> {
+        self.names.try_read().ok().and_then(|names| names.get(slot).cloned().flatten())
+    }
+
+    /// The value text of `normalized` on this slot: `name: value`, or that the
+    /// slot is unmapped.
+    pub fn text(&self, slot: usize, normalized: f32) -> String {
+        match (self.name(slot), self.range(slot)) {
+            (Some(name), Some(range)) => format!("{name}: {}", format_value(range.value(normalized))),
+            _ => "(unmapped)".to_owned(),
+        }
+    }
+
+    /// Parses `value` or `name: value` in descriptor units into a normalized value.
+    pub fn parse(&self, slot: usize, text: &str) -> Option<f32> {
+        let range = self.range(slot)?;
+        let number = text.rsplit(':').next()?.trim().parse::<f32>().ok()?;
+        Some(range.normalized(number))
+    }
+}
+
+/// A value with up to 4 decimals (fewer for large values), trailing zeros dropped.
+fn format_value(value: f32) -> String {
+    let magnitude = value.abs();
+    let text = if magnitude >= 1000.0 {
+        format!("{value:.1}")
+    } else if magnitude >= 1.0 {
+        format!("{value:.3}")
+    } else {
+        format!("{value:.4}")
+    };
+    let trimmed = text.trim_end_matches('0');
+    if trimmed.ends_with('.') { format!("{trimmed}0") } else { trimmed.to_owned() }
+}
+
+/// One slot: a normalized, automatable parameter.
+#[derive(Params)]
+pub struct SlotParam {
+    /// The value, 0..1, mapped onto the descriptor's range.
+    #[id = "slot"]
+    pub value: FloatParam,
+}
+
+/// The plugin's parameters and persisted state.
+#[derive(Params)]
+pub struct WorkletParams {
+    /// The 64 slots, `slot_1` … `slot_64`.
+    #[nested(array, group = "Slot")]
+    pub slots: [SlotParam; PARAM_SLOTS],
+    /// The saved state as JSON (see `SavedState`); parsed by the plugin so that a
+    /// corrupt state gives a clear error instead of being skipped silently.
+    #[persist = "worklet-state"]
+    pub state: Arc<RwLock<String>>,
+    /// What the slots are mapped to (not saved here; rebuilt from the state).
+    pub table: Arc<SlotTable>,
+}
+
+impl Default for WorkletParams {
+    fn default() -> Self {
+        let table = Arc::new(SlotTable::default());
+        let slots = std::array::from_fn(|slot| {
+            let (text_table, parse_table) = (table.clone(), table.clone());
+            SlotParam {
+                value: FloatParam::new(format!("Slot {}", slot + 1), 0.5, FloatRange::Linear { min: 0.0, max: 1.0 })
+                    .with_value_to_string(Arc::new(move |normalized| text_table.text(slot, normalized)))
+                    .with_string_to_value(Arc::new(move |text| parse_table.parse(slot, text))),
+            }
+        });
+        Self { slots, state: Arc::new(RwLock::new(String::new())), table }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::AutomationRate;
+
+    fn descriptor(name: &str, min: f32, max: f32) -> ParamDescriptor {
+        ParamDescriptor { name: name.into(), default_value: min, min_value: min, max_value: max, automation_rate: AutomationRate::ARate }
+    }
+
+    #[test]
+    fn ranges_map_both_ways() {
+        let edge = SlotRange::of(&descriptor("mix", 0.0, 4.0));
+        assert!(!edge.log && !edge.centred());
+        assert!((edge.value(0.25) - 1.0).abs() < 1e-6);
+        assert!((edge.normalized(3.0) - 0.75).abs() < 1e-6);
+        let gain = SlotRange::of(&ParamDescriptor { default_value: 1.0, ..descriptor("gain", 0.0, 4.0) });
+        assert!(gain.centred());
+        assert!((gain.value(0.5) - 1.0).abs() < 1e-6, "the slot centre is the default");
+        assert!((gain.value(0.25) - 0.5).abs() < 1e-6 && (gain.value(0.75) - 2.5).abs() < 1e-6);
+        assert!((gain.normalized(2.5) - 0.75).abs() < 1e-6);
+        let log = SlotRange::of(&ParamDescriptor { default_value: 1000.0, ..descriptor("frequency", 10.0, 22000.0) });
+        assert!(log.log);
+        assert!((log.value(0.5) - 1000.0).abs() < 0.01);
+        assert!((log.value(0.25) - 100.0).abs() < 0.01);
+        assert!((log.value(log.normalized(5000.0)) - 5000.0).abs() < 0.1);
+        let unbounded = SlotRange::of(&descriptor("x", -3.4e38, 3.4e38));
+        assert_eq!((unbounded.min, unbounded.max), (-1e6, 1e6));
+    }
+
+    #[test]
+    fn value_text_names_the_descriptor_or_says_unmapped() {
+        let table = SlotTable::default();
+        assert_eq!(table.text(3, 0.5), "(unmapped)");
+        table.set(&[(3, ParamDescriptor { default_value: 1.0, ..descriptor("gain", 0.0, 4.0) })], &[]);
+        assert_eq!(table.text(3, 0.5), "gain: 1.0");
+        assert_eq!(table.text(3, 0.75), "gain: 2.5");
+        assert!((table.parse(3, "gain: 2.5").unwrap() - 0.75).abs() < 1e-6);
+        assert!((table.parse(3, "0.5").unwrap() - 0.25).abs() < 1e-6);
+        assert_eq!(table.text(4, 0.5), "(unmapped)");
+    }
+}

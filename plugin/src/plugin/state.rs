@@ -1,0 +1,152 @@
+//! The plugin's saved state (in the DAW project), its versioned JSON form, and
+//! the factory default. Runs on whichever thread the host loads state on.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::render::{ModuleSource, Recipe};
+
+/// Version of the saved-state format this build writes.
+pub const STATE_VERSION: u32 = 1;
+
+/// The processor a new instance plays: the factory gain (unity), so audio passes
+/// through untouched until the user picks or writes something else.
+pub const DEFAULT_MODULE: (&str, &str) = ("gain.js", include_str!("../../../processors/gain.js"));
+
+/// One module as saved: its text, and the file it is linked to, if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedModule {
+    /// Module name (a relative path such as `main.js`).
+    pub name: String,
+    /// Its source text (kept even when linked, so a project opens without the file).
+    pub text: String,
+    /// A file on disk the module follows, if linked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// Everything the plugin restores when a project is reopened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedState {
+    /// Format version.
+    pub version: u32,
+    /// Modules, evaluated in order.
+    pub modules: Vec<SavedModule>,
+    /// The processor to construct; `None` for the first registered.
+    #[serde(default)]
+    pub processor: Option<String>,
+    /// `AudioWorkletNodeOptions` (wire format).
+    #[serde(default)]
+    pub options: Value,
+    /// Host slot of each parameter name ever mapped (kept when a name disappears,
+    /// so it gets its slot back if it returns).
+    #[serde(default)]
+    pub slots: Vec<(String, usize)>,
+    /// Slots the host or the user has moved since they were mapped.
+    #[serde(default)]
+    pub touched: Vec<usize>,
+    /// Editor window size.
+    #[serde(default = "default_editor_size")]
+    pub editor_size: (u32, u32),
+}
+
+fn default_editor_size() -> (u32, u32) {
+    (960, 640)
+}
+
+impl Default for SavedState {
+    fn default() -> Self {
+        Self {
+            version: STATE_VERSION,
+            modules: vec![SavedModule { name: DEFAULT_MODULE.0.into(), text: DEFAULT_MODULE.1.into(), path: None }],
+            processor: None,
+            options: Value::Null,
+            slots: Vec::new(),
+            touched: Vec::new(),
+            editor_size: default_editor_size(),
+        }
+    }
+}
+
+impl SavedState {
+    /// Parses saved JSON; an empty string is a new instance.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        let state: Self = serde_json::from_str(text).map_err(|e| format!("the saved state is not valid: {e}"))?;
+        if state.version > STATE_VERSION {
+            return Err(format!(
+                "the saved state has format version {}, newer than this Worklet understands ({STATE_VERSION})",
+                state.version
+            ));
+        }
+        if state.modules.is_empty() {
+            return Err("the saved state has no modules".into());
+        }
+        if let Some(&(_, slot)) = state.slots.iter().find(|(_, slot)| *slot >= crate::render::PARAM_SLOTS) {
+            return Err(format!("the saved state maps a parameter to slot {slot}, beyond the 64 slots"));
+        }
+        Ok(state)
+    }
+
+    /// The JSON saved in the project.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("the state is plain data")
+    }
+
+    /// The recipe that builds this state's processor.
+    pub fn recipe(&self) -> Recipe {
+        Recipe {
+            modules: self.modules.iter().map(|m| ModuleSource { name: m.name.clone(), text: m.text.clone() }).collect(),
+            module_root: None,
+            processor: self.processor.clone(),
+            options: self.options.clone(),
+            slots: Some(self.slots.clone()),
+        }
+    }
+
+    /// Gives every name a slot (see [`crate::render::assign_slots`]); a
+    /// reassigned slot is no longer touched. Returns whether the mapping changed.
+    pub fn assign_slots(&mut self, names: &[String]) -> bool {
+        let assigned = crate::render::assign_slots(&mut self.slots, names);
+        self.touched.retain(|t| !assigned.contains(t));
+        !assigned.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_state_round_trips() {
+        let state = SavedState::default();
+        assert_eq!(SavedState::parse(&state.to_json()).unwrap(), state);
+        assert_eq!(SavedState::parse("").unwrap(), state);
+    }
+
+    #[test]
+    fn corrupt_or_foreign_state_is_an_error() {
+        assert!(SavedState::parse("{").is_err());
+        assert!(SavedState::parse(r#"{"version": 1, "modules": []}"#).is_err());
+        assert!(SavedState::parse(r#"{"version": 99, "modules": [{"name": "a.js", "text": ""}]}"#).unwrap_err().contains("newer"));
+        assert!(SavedState::parse(r#"{"version": 1, "modules": [{"name": "a.js", "text": ""}], "slots": [["x", 64]]}"#).is_err());
+        assert!(SavedState::parse(r#"{"version": 1, "modules": [{"name": "a.js", "text": ""}], "surprise": 1}"#).is_err());
+    }
+
+    #[test]
+    fn slots_are_stable_across_reordering_and_additions() {
+        let mut state = SavedState::default();
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(state.assign_slots(&names(&["gain", "pan"])));
+        assert_eq!(state.slots, [("gain".into(), 0), ("pan".into(), 1)]);
+        assert!(!state.assign_slots(&names(&["pan", "gain"])), "reordering keeps the mapping");
+        assert!(state.assign_slots(&names(&["drive", "pan", "gain"])));
+        assert_eq!(state.slots[2], ("drive".into(), 2));
+        state.assign_slots(&names(&["pan"]));
+        state.assign_slots(&names(&["gain", "pan"]));
+        assert_eq!(state.slots[0], ("gain".into(), 0), "a name that comes back gets its slot back");
+    }
+}
