@@ -197,9 +197,10 @@ fn scan_finds_one_plugin_with_64_named_slots() {
 fn output_is_the_offline_render_shifted_by_the_latency() {
     let entry = entry();
     let biquad = processors_dir_source("biquad.js");
-    for (rate, block) in [(44_100.0, 64), (48_000.0, 128), (48_000.0, 500), (44_100.0, 1024)] {
-        let mut plugin = instance(&entry);
-        load_processor(&mut plugin, &biquad);
+    // One instance, re-activated at each sample rate and block size in turn.
+    let mut plugin = instance(&entry);
+    load_processor(&mut plugin, &biquad);
+    for (rate, block) in [(44_100.0, 64), (48_000.0, 128), (48_000.0, 500), (44_100.0, 1024), (96_000.0, 7)] {
         let input = test_input(6000);
         let (output, latency) = run(&mut plugin, rate, block, &input, &[]);
         let expected_latency = worklet::render::PipelineConfig { safety_quanta: worklet::render::DEFAULT_SAFETY_QUANTA, ..worklet::render::PipelineConfig::new(rate, block) }.latency_frames();
