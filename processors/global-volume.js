@@ -1,0 +1,22 @@
+// The AudioWorkletGlobalScope port example: settings sent with
+// audioWorklet.port.postMessage({ volume }) reach the global scope, where every
+// processor of the scope can read them.
+const settings = { volume: 1 };
+
+port.onmessage = (event) => {
+  if (typeof event.data?.volume === 'number') settings.volume = event.data.volume;
+};
+
+class GlobalVolumeProcessor extends AudioWorkletProcessor {
+  process(inputs, outputs) {
+    const input = inputs[0];
+    const output = outputs[0];
+    for (let c = 0; c < output.length; c++) {
+      if (!input[c]) continue;
+      for (let i = 0; i < output[c].length; i++) output[c][i] = input[c][i] * settings.volume;
+    }
+    return true;
+  }
+}
+
+registerProcessor('global-volume', GlobalVolumeProcessor);
