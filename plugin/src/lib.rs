@@ -13,6 +13,7 @@
 //!   threads, hot swap, telemetry.
 //! * [`plugin`] — the CLAP/VST3 plugin: parameter slots, saved state, the control
 //!   thread (nice-plug glue; the only module that knows about plugin hosts).
+//! * [`library`] — the factory processors from `processors/`, embedded.
 //! * [`cli`] — the `worklet` command line (`render`, `check`, `bench`). The caller's thread.
 //!
 //! Lifecycle of a script: the modules are evaluated in order into one scope
@@ -27,6 +28,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod library;
 pub mod plugin;
 pub mod port;
 pub mod render;

@@ -11,7 +11,7 @@ pub const STATE_VERSION: u32 = 1;
 
 /// The processor a new instance plays: the factory gain (unity), so audio passes
 /// through untouched until the user picks or writes something else.
-pub const DEFAULT_MODULE: (&str, &str) = ("gain.js", include_str!("../../../processors/gain.js"));
+pub const DEFAULT_MODULE: (&str, &str) = ("gain.js", crate::library::FACTORY[0].source);
 
 /// One module as saved: its text, and the file it is linked to, if any.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
