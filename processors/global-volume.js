@@ -1,11 +1,14 @@
 // The AudioWorkletGlobalScope port example: settings sent with
 // audioWorklet.port.postMessage({ volume }) reach the global scope, where every
-// processor of the scope can read them.
+// processor of the scope can read them. Browsers that do not have the global
+// `port` yet (Chromium 148) still load the module; the volume then stays at 1.
 const settings = { volume: 1 };
 
-port.onmessage = (event) => {
-  if (typeof event.data?.volume === 'number') settings.volume = event.data.volume;
-};
+if (globalThis.port) {
+  globalThis.port.onmessage = (event) => {
+    if (typeof event.data?.volume === 'number') settings.volume = event.data.volume;
+  };
+}
 
 class GlobalVolumeProcessor extends AudioWorkletProcessor {
   process(inputs, outputs) {

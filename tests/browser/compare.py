@@ -1,0 +1,190 @@
+"""Renders every processor in headless Chromium (OfflineAudioContext + AudioWorklet)
+and with `worklet render` on the same input, options and parameters, and checks
+that the outputs agree within 1e-5.
+
+Usage: python3 tests/browser/compare.py [--worklet PATH] [--chromium PATH]
+"""
+import argparse
+import http.server
+import json
+import math
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+RATE = 48000
+FRAMES = 24000
+TOLERANCE = 1e-5
+
+STEREO = {"inputs": 2}
+SOURCE = {"inputs": 0, "options": {"numberOfInputs": 0, "outputChannelCount": [2]}}
+# name: (file, input channels and options, parameterData, processorOptions)
+CASES = {
+    "gain": ("gain.js", STEREO, {"gain": 0.5}, None),
+    "panner": ("panner.js", {"inputs": 1, "options": {"outputChannelCount": [2]}}, {"pan": 0.3}, None),
+    "biquad": ("biquad.js", STEREO, {"frequency": 2000, "Q": 2}, {"type": "lowpass"}),
+    "biquad-peaking": ("biquad.js", STEREO, {"frequency": 500, "gain": 6}, {"type": "peaking"}),
+    "svf": ("svf.js", STEREO, {"cutoff": 800, "resonance": 1.5}, {"mode": "bandpass"}),
+    "delay": ("delay.js", STEREO, {"delayTime": 0.0123, "feedback": 0.6, "mix": 0.5}, None),
+    "chorus": ("chorus.js", STEREO, {"rate": 1.3, "depth": 4, "mix": 0.5}, None),
+    "tremolo": ("tremolo.js", STEREO, {"rate": 6, "depth": 0.7}, None),
+    "bitcrusher": ("bitcrusher.js", STEREO, {"bits": 6, "downsample": 3}, None),
+    "saturator": ("saturator.js", STEREO, {"drive": 12, "output": 0.8}, {"shape": "soft"}),
+    "compressor": ("compressor.js", STEREO, {"threshold": -20, "ratio": 4}, None),
+    "noise-gate": ("noise-gate.js", STEREO, {"threshold": -20}, None),
+    "oscillator": ("oscillator.js", SOURCE, {"frequency": 330}, {"type": "sawtooth"}),
+    "noise": ("noise.js", SOURCE, {"gain": 0.5}, {"color": "pink", "seed": 42}),
+    "level-meter": ("level-meter.js", STEREO, {}, None),
+    "scope": ("scope.js", STEREO, {}, None),
+    "ping-pong": ("ping-pong.js", STEREO, {}, None),
+    "global-volume": ("global-volume.js", STEREO, {}, None),
+}
+
+
+def test_input(channels):
+    """A sine sweep plus a burst, deterministic and the same for both renderers."""
+    data = []
+    for ch in range(channels):
+        for n in range(FRAMES):
+            t = n / RATE
+            sweep = 0.4 * math.sin(2 * math.pi * (100 + 2000 * t) * t + ch)
+            burst = 0.5 if 6000 <= n < 6400 else 0.0
+            data.append(struct.unpack("f", struct.pack("f", sweep + burst))[0])
+    return data
+
+
+def write_wav(path, channels, planar):
+    frames = len(planar) // channels
+    interleaved = [planar[ch * frames + n] for n in range(frames) for ch in range(channels)]
+    body = struct.pack(f"<{len(interleaved)}f", *interleaved)
+    fmt = struct.pack("<HHIIHH", 3, channels, RATE, RATE * channels * 4, channels * 4, 32)
+    with open(path, "wb") as f:
+        f.write(b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(body)) + b"WAVE")
+        f.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt)
+        f.write(b"data" + struct.pack("<I", len(body)) + body)
+
+
+def read_wav(path):
+    raw = Path(path).read_bytes()
+    channels = struct.unpack("<H", raw[22:24])[0]
+    pos = 12
+    while raw[pos:pos + 4] != b"data":
+        pos += 8 + struct.unpack("<I", raw[pos + 4:pos + 8])[0]
+    size = struct.unpack("<I", raw[pos + 4:pos + 8])[0]
+    samples = struct.unpack(f"<{size // 4}f", raw[pos + 8:pos + 8 + size])
+    return [list(samples[ch::channels]) for ch in range(channels)]
+
+
+class Results:
+    def __init__(self):
+        self.outputs, self.errors, self.done = {}, {}, threading.Event()
+
+
+def serve(root, results):
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            if self.path.startswith("/result/"):
+                results.outputs[self.path[8:]] = list(struct.unpack(f"<{len(body) // 4}f", body))
+            elif self.path.startswith("/error/"):
+                results.errors[self.path[7:]] = body.decode(errors="replace")
+            elif self.path == "/done":
+                results.done.set()
+            self.send_response(204)
+            self.end_headers()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--worklet", default=str(REPO / "target/release/worklet"))
+    parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="worklet-browser-"))
+    (work / "input").mkdir()
+    shutil.copytree(REPO / "processors", work / "processors")
+    shutil.copy(HERE / "page.html", work / "index.html")
+    cases, expected = [], {}
+    for name, (file, io, params, processor_options) in CASES.items():
+        check = json.loads(subprocess.run([args.worklet, "check", str(REPO / "processors" / file)], check=True, capture_output=True, text=True).stdout)
+        options = dict(io.get("options", {}))
+        if params:
+            options["parameterData"] = params
+        if processor_options:
+            options["processorOptions"] = processor_options
+        command = [args.worklet, "render", str(REPO / "processors" / file), "--options", json.dumps(options), "--out", str(work / f"{name}.wav")]
+        channels = io["inputs"]
+        if channels:
+            planar = test_input(channels)
+            (work / "input" / f"{name}.f32").write_bytes(struct.pack(f"<{len(planar)}f", *planar))
+            write_wav(work / f"{name}-in.wav", channels, planar)
+            command += ["--input", str(work / f"{name}-in.wav")]
+        else:
+            command += ["--input-signal", "none", "--frames", str(FRAMES), "--sample-rate", str(RATE)]
+        subprocess.run(command, check=True)
+        out = read_wav(work / f"{name}.wav")
+        expected[name] = out * 2 if len(out) == 1 else out
+        cases.append({"name": name, "file": file, "processor": check["processors"][0]["name"], "options": options,
+                      "inputChannels": channels, "frames": FRAMES, "sampleRate": RATE})
+    (work / "cases.json").write_text(json.dumps(cases))
+
+    results = Results()
+    server = serve(work, results)
+    profile = tempfile.mkdtemp(prefix="worklet-chromium-")
+    browser = subprocess.Popen(
+        [args.chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required", f"--user-data-dir={profile}",
+         f"http://127.0.0.1:{server.server_address[1]}/index.html"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        finished = results.done.wait(timeout=300)
+    finally:
+        browser.kill()
+        server.shutdown()
+    if not finished:
+        print("Chromium did not finish the renders in time", file=sys.stderr)
+        return 1
+
+    passed = failed = 0
+    for name in CASES:
+        if name in results.errors:
+            print(f"FAIL {name}: browser error: {results.errors[name]}")
+            failed += 1
+            continue
+        browser_out = results.outputs.get(name)
+        if browser_out is None:
+            print(f"FAIL {name}: no result from the browser")
+            failed += 1
+            continue
+        worst = 0.0
+        for ch in range(2):
+            mine = expected[name][ch]
+            theirs = browser_out[ch * FRAMES:(ch + 1) * FRAMES]
+            worst = max(worst, max(abs(a - b) for a, b in zip(mine, theirs)))
+        energy = max(abs(s) for s in expected[name][0])
+        status = "ok" if worst <= TOLERANCE else "FAIL"
+        print(f"{status} {name}: max difference {worst:.2e} (peak {energy:.3f})")
+        passed += worst <= TOLERANCE
+        failed += worst > TOLERANCE
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
