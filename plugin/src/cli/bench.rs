@@ -312,7 +312,10 @@ impl Driver {
     fn block(&mut self, instances: &mut [(Pipeline, HostSide)], realtime: bool, record: bool) {
         if !realtime {
             for (pipeline, host) in instances.iter() {
-                let allowed = (pipeline.config().latency_frames() - RENDER_QUANTUM) as u64;
+                // After this block is fed, what the host reads must be rendered:
+                // the backlog may be at most the latency minus the block.
+                let config = pipeline.config();
+                let allowed = config.latency_frames().saturating_sub(config.max_block) as u64;
                 // Sleep rather than spin: a spinning thread slows a render thread
                 // on a sibling hardware thread.
                 while host.backlog_frames() > allowed {

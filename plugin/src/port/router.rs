@@ -286,6 +286,16 @@ mod tests {
     }
 
     #[test]
+    fn an_undeserializable_message_is_a_messageerror_on_the_main_side() {
+        let (mut main, mut router) = channel_pair();
+        let mut inbox = Inbox::default();
+        router.post(PROCESSOR_PORT, Message { data: json!({"$number": "eleven"}), ..Message::default() }, &mut inbox);
+        router.post(PROCESSOR_PORT, text(2), &mut inbox);
+        assert_eq!(main.try_receive(), Some(Received::MessageError { port: NODE_PORT }));
+        assert_eq!(main.try_receive(), Some(Received::Message { port: NODE_PORT, data: json!(2), ports: vec![] }));
+    }
+
+    #[test]
     fn closing_drops_the_peers_posts() {
         let (mut main, mut router) = channel_pair();
         let mut inbox = Inbox::default();

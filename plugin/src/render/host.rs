@@ -27,8 +27,6 @@ const OFFLINE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Lives on the host's audio thread (it may move between host threads).
 pub struct HostSide {
-    input_channels: usize,
-    output_channels: usize,
     max_block: usize,
     fade_frames: usize,
     offline: bool,
@@ -42,9 +40,9 @@ pub struct HostSide {
     links: Consumer<Box<GenerationLink>>,
     retired: Producer<Box<GenerationLink>>,
     telemetry: Arc<Telemetry>,
-    input_scratch: Vec<f32>,
-    current_scratch: Vec<f32>,
-    incoming_scratch: Vec<f32>,
+    /// Per output channel, one host block: the playing and the incoming output.
+    current_scratch: Vec<Vec<f32>>,
+    incoming_scratch: Vec<Vec<f32>>,
 }
 
 impl HostSide {
@@ -55,8 +53,6 @@ impl HostSide {
         telemetry: Arc<Telemetry>,
     ) -> Self {
         Self {
-            input_channels: config.input_channels,
-            output_channels: config.output_channels,
             max_block: config.max_block,
             fade_frames: config.fade_frames(),
             offline: config.offline,
@@ -67,9 +63,8 @@ impl HostSide {
             links,
             retired,
             telemetry,
-            input_scratch: vec![0.0; config.max_block * config.input_channels.max(1)],
-            current_scratch: vec![0.0; config.max_block * config.output_channels.max(1)],
-            incoming_scratch: vec![0.0; config.max_block * config.output_channels.max(1)],
+            current_scratch: vec![vec![0.0; config.max_block]; config.output_channels.max(1)],
+            incoming_scratch: vec![vec![0.0; config.max_block]; config.output_channels.max(1)],
         }
     }
 
@@ -143,58 +138,43 @@ impl HostSide {
     }
 
     fn run_chunk(&mut self, inputs: &[&[f32]], outputs: &mut [&mut [f32]], changes: &[ParamChange], done: usize, chunk: usize) {
-        let cin = self.input_channels.max(1);
-        let cout = self.output_channels.max(1);
-        let input = &mut self.input_scratch[..chunk * cin];
-        for frame in 0..chunk {
-            for channel in 0..cin {
-                input[frame * cin + channel] = inputs.get(channel).and_then(|c| c.get(done + frame)).copied().unwrap_or(0.0);
-            }
-        }
         for link in [&mut self.current, &mut self.incoming].into_iter().flatten() {
             let start = link.fed();
             for change in changes.iter().filter(|c| (done..done + chunk).contains(&(c.offset as usize))) {
                 link.push_event(start + (change.offset as usize - done) as u64, change.slot, change.value);
             }
-            link.feed(input);
+            link.feed(inputs, done..done + chunk);
         }
-
         if self.offline {
             self.wait_for_render();
         }
-        let out = &mut self.current_scratch[..chunk * cout];
         match &mut self.current {
             Some(current) => {
-                if current.read(out) > 0 {
+                if current.read(&mut self.current_scratch, chunk) > 0 {
                     self.telemetry.count_underrun();
                 }
             }
-            None => out.fill(0.0),
+            None => self.current_scratch.iter_mut().for_each(|c| c[..chunk].fill(0.0)),
         }
         if let Some(incoming) = &mut self.incoming {
             let silent = incoming.prefill().min(chunk);
-            let new = &mut self.incoming_scratch[..chunk * cout];
-            if incoming.read(new) > 0 {
+            if incoming.read(&mut self.incoming_scratch, chunk) > 0 {
                 self.telemetry.count_underrun();
             }
-            for frame in silent..chunk {
-                let x = (self.faded as f32 / self.fade_frames as f32).min(1.0);
-                let (old_gain, new_gain) = ((x * FRAC_PI_2).cos(), (x * FRAC_PI_2).sin());
-                for channel in 0..cout {
-                    let index = frame * cout + channel;
-                    out[index] = old_gain * out[index] + new_gain * new[index];
+            let faded = self.faded;
+            for (old, new) in self.current_scratch.iter_mut().zip(&self.incoming_scratch) {
+                for frame in silent..chunk {
+                    let x = ((faded + frame - silent) as f32 / self.fade_frames as f32).min(1.0);
+                    old[frame] = (x * FRAC_PI_2).cos() * old[frame] + (x * FRAC_PI_2).sin() * new[frame];
                 }
-                self.faded += 1;
             }
+            self.faded += chunk - silent;
         }
         for (channel, output) in outputs.iter_mut().enumerate() {
             let target = &mut output[done..done + chunk];
-            if channel < cout {
-                for (frame, sample) in target.iter_mut().enumerate() {
-                    *sample = out[frame * cout + channel];
-                }
-            } else {
-                target.fill(0.0);
+            match self.current_scratch.get(channel) {
+                Some(source) => target.copy_from_slice(&source[..chunk]),
+                None => target.fill(0.0),
             }
         }
         if self.faded >= self.fade_frames

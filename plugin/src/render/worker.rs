@@ -77,8 +77,8 @@ pub struct Ready {
 }
 
 struct Endpoints {
-    input: Consumer<f32>,
-    output: Producer<f32>,
+    input: Vec<Consumer<f32>>,
+    output: Vec<Producer<f32>>,
     events: Consumer<ParamEvent>,
     stop: Arc<AtomicBool>,
     sleeping: Arc<AtomicBool>,
@@ -103,8 +103,8 @@ pub(crate) fn spawn(
 ) -> std::io::Result<(JoinHandle<()>, Box<GenerationLink>, Arc<AtomicBool>)> {
     let config = &shared.config;
     let (cin, cout) = (config.input_channels.max(1), config.output_channels.max(1));
-    let (input_tx, input_rx) = RingBuffer::new(config.ring_frames() * cin);
-    let (output_tx, output_rx) = RingBuffer::new(config.ring_frames() * cout);
+    let (input_tx, input_rx): (Vec<_>, Vec<_>) = (0..cin).map(|_| RingBuffer::new(config.ring_frames())).unzip();
+    let (output_tx, output_rx): (Vec<_>, Vec<_>) = (0..cout).map(|_| RingBuffer::new(config.ring_frames())).unzip();
     let (events_tx, events_rx) = RingBuffer::new(EVENT_CAPACITY);
     let stop = Arc::new(AtomicBool::new(false));
     let sleeping = Arc::new(AtomicBool::new(false));
@@ -139,7 +139,6 @@ pub(crate) fn spawn(
         handle.thread().clone(),
         stop.clone(),
         sleeping,
-        (cin, cout),
         shared.config.latency_frames(),
     );
     Ok((handle, Box::new(link), stop))
@@ -208,7 +207,7 @@ impl Worker {
         let mut last_gc = Instant::now();
         let mut slack = false;
         while !self.endpoints.stop.load(Ordering::Acquire) {
-            if !self.quantum_ready(cin, cout) {
+            if !self.quantum_ready() {
                 if last_tasks.elapsed() >= IDLE_TASKS {
                     instance.run_tasks();
                     last_tasks = Instant::now();
@@ -223,7 +222,7 @@ impl Worker {
                 // quantum in between either is seen here or sees the flag.
                 self.endpoints.sleeping.store(true, Ordering::SeqCst);
                 let parked = Instant::now();
-                if !self.quantum_ready(cin, cout) {
+                if !self.quantum_ready() {
                     std::thread::park_timeout(IDLE_PARK);
                 }
                 slack = parked.elapsed() >= IDLE_PARK;
@@ -231,7 +230,7 @@ impl Worker {
                 continue;
             }
             slack = false;
-            read_quantum(&mut self.endpoints.input, &mut source, cin);
+            read_quantum(&mut self.endpoints.input, &mut source);
             if let (Some(dest), Some(src)) = (inputs.buses.first_mut(), source.buses.first()) {
                 mix_channels(src, dest, crate::engine::options::ChannelInterpretation::Speakers);
             }
@@ -257,30 +256,38 @@ impl Worker {
             if let (Some(dest), Some(src)) = (host_out.buses.first_mut(), outputs.buses.first()) {
                 mix_channels(src, dest, crate::engine::options::ChannelInterpretation::Speakers);
             }
-            write_quantum(&mut self.endpoints.output, &host_out, cout);
+            write_quantum(&mut self.endpoints.output, &host_out);
             self.frame += RENDER_QUANTUM as u64;
         }
     }
 }
 
 impl Worker {
-    fn quantum_ready(&self, cin: usize, cout: usize) -> bool {
-        self.endpoints.input.slots() >= RENDER_QUANTUM * cin && self.endpoints.output.slots() >= RENDER_QUANTUM * cout
+    fn quantum_ready(&self) -> bool {
+        self.endpoints.input.iter().all(|ring| ring.slots() >= RENDER_QUANTUM)
+            && self.endpoints.output.iter().all(|ring| ring.slots() >= RENDER_QUANTUM)
     }
 }
 
-fn read_quantum(input: &mut Consumer<f32>, source: &mut AudioBuses, channels: usize) {
-    let Ok(chunk) = input.read_chunk(RENDER_QUANTUM * channels) else { return };
-    let (first, second) = chunk.as_slices();
-    let bus = &mut source.buses[0];
-    for (index, &sample) in first.iter().chain(second).enumerate() {
-        bus[index % channels][index / channels] = sample;
+fn read_quantum(input: &mut [Consumer<f32>], source: &mut AudioBuses) {
+    for (ring, channel) in input.iter_mut().zip(source.buses[0].iter_mut()) {
+        if let Ok(chunk) = ring.read_chunk(RENDER_QUANTUM) {
+            let (first, second) = chunk.as_slices();
+            channel[..first.len()].copy_from_slice(first);
+            channel[first.len()..].copy_from_slice(second);
+            chunk.commit_all();
+        }
     }
-    chunk.commit_all();
 }
 
-fn write_quantum(output: &mut Producer<f32>, audio: &AudioBuses, channels: usize) {
-    let Ok(chunk) = output.write_chunk_uninit(RENDER_QUANTUM * channels) else { return };
-    let bus = &audio.buses[0];
-    chunk.fill_from_iter((0..RENDER_QUANTUM * channels).map(|index| bus[index % channels][index / channels]));
+fn write_quantum(output: &mut [Producer<f32>], audio: &AudioBuses) {
+    for (ring, channel) in output.iter_mut().zip(&audio.buses[0]) {
+        if let Ok(mut chunk) = ring.write_chunk(RENDER_QUANTUM) {
+            let (first, second) = chunk.as_mut_slices();
+            let split = first.len();
+            first.copy_from_slice(&channel[..split]);
+            second.copy_from_slice(&channel[split..]);
+            chunk.commit_all();
+        }
+    }
 }
