@@ -243,7 +243,9 @@ fn a_stuck_render_thread_never_blocks_the_host_and_can_be_replaced() {
         hung_seen |= live.pipeline.telemetry().state() == GenerationState::Hung;
         std::thread::sleep(std::time::Duration::from_micros(2667));
     }
-    assert!(slowest < std::time::Duration::from_millis(50), "a host call took {slowest:?}");
+    // Waiting for the stuck thread would take 1.5 s; the bound leaves room for the
+    // scheduler on a busy machine (tests run in parallel).
+    assert!(slowest < std::time::Duration::from_millis(500), "a host call took {slowest:?}");
     assert!(hung_seen, "the stuck generation was reported hung");
     assert!(live.pipeline.telemetry().underruns() > 0, "late quanta became counted silence");
     let event = live.load(recipe(&SINE.replace("FREQ", "440")));
