@@ -258,3 +258,54 @@ fn a_stuck_render_thread_never_blocks_the_host_and_can_be_replaced() {
     }
     assert_eq!(live.pipeline.telemetry().active_generation(), 2, "a new generation replaced the stuck one");
 }
+
+#[test]
+fn telemetry_reports_load_drops_latency_and_state() {
+    let mut live = Live::new(
+        config(128),
+        recipe(
+            "registerProcessor('busy', class extends AudioWorkletProcessor {
+               process(i, [out]) {
+                 let x = 0;
+                 for (let n = 0; n < 20000; n++) x += Math.sqrt(n);
+                 out[0].fill(x > 0 ? 0.1 : 0);
+                 if (currentFrame === 1280) for (let n = 0; n < 5000; n++) this.port.postMessage(n);
+                 return true;
+               }
+             });",
+        ),
+    );
+    let telemetry = live.pipeline.telemetry().clone();
+    assert_eq!(telemetry.state(), GenerationState::Empty, "nothing has played yet");
+    live.run(&[vec![0.0; 6400], vec![0.0; 6400]], &[128]);
+    assert_eq!(telemetry.state(), GenerationState::Running);
+    assert_eq!(telemetry.active_generation(), 1);
+    assert_eq!(telemetry.latency_frames(), 384);
+    assert!(telemetry.quanta() >= 48, "{} quanta", telemetry.quanta());
+    let load = telemetry.load();
+    assert!(load > 0.0 && load.is_finite(), "a busy processor shows a render load: {load}");
+    assert!(telemetry.dropped_messages() >= 5000 - worklet::port::TO_MAIN_CAPACITY as u64, "{}", telemetry.dropped_messages());
+}
+
+#[test]
+fn a_processor_that_throws_is_reported_errored_and_silent() {
+    let mut live = Live::new(
+        config(128),
+        recipe("registerProcessor('t', class extends AudioWorkletProcessor {\n  process(i, [out]) {\n    out[0].fill(0.5);\n    if (currentFrame === 512) throw new Error('late failure');\n    return true;\n  }\n});"),
+    );
+    let output = live.run(&[vec![0.0; 2560], vec![0.0; 2560]], &[128]);
+    let telemetry = live.pipeline.telemetry();
+    assert_eq!(telemetry.state(), GenerationState::Errored);
+    let latency = telemetry.latency_frames() as usize;
+    assert!(output[0][latency..latency + 512].iter().all(|&s| (s - 0.5).abs() < 1e-7), "sound before the error");
+    assert!(output[0][latency + 512..].iter().all(|&s| s == 0.0), "silence after it");
+    let ports = live.pipeline.ports().unwrap();
+    let errors: Vec<_> = std::iter::from_fn(|| ports.try_receive())
+        .filter_map(|r| match r {
+            Received::ProcessorError(error) => Some(error),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors.len(), 1);
+    assert_eq!((errors[0].filename.as_str(), errors[0].lineno), ("main.js", 4));
+}
