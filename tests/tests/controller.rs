@@ -1,0 +1,73 @@
+//! The plugin's control thread: it builds generations from the saved state,
+//! reports load errors with their location, falls back to the factory default
+//! when nothing plays, maps parameters onto slots, and forwards the console.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use worklet::plugin::controller::{Controller, Status};
+use worklet::plugin::params::WorkletParams;
+use worklet::plugin::state::{SavedModule, SavedState};
+use worklet::render::Pipeline;
+use worklet_tests::live::config;
+
+fn state(text: &str) -> SavedState {
+    SavedState { modules: vec![SavedModule { name: "main.js".into(), text: text.into(), path: None }], ..SavedState::default() }
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn processor(status: &Status) -> Option<String> {
+    status.processor.lock().unwrap().clone()
+}
+
+#[test]
+fn a_broken_saved_script_is_reported_and_the_default_plays() {
+    let (pipeline, _host) = Pipeline::new(config(128));
+    let params = Arc::new(WorkletParams::default());
+    let status = Arc::new(Status::default());
+    let broken = state("registerProcessor('x', class extends AudioWorkletProcessor {\n  process() { return (; }\n});");
+    let controller = Controller::start(pipeline, params.clone(), status.clone(), broken, Duration::from_secs(10)).unwrap();
+    wait_for("the fallback", || processor(&status).is_some());
+    let error = status.error().expect("the error is kept for the user");
+    assert!(error.starts_with("main.js:2:"), "{error}");
+    assert!(error.contains("SyntaxError"), "{error}");
+    assert_eq!(processor(&status).as_deref(), Some("gain"), "the factory default plays");
+
+    // Fixing the script swaps it in, clears the error and maps its parameters.
+    controller.load(state(
+        "registerProcessor('fixed', class extends AudioWorkletProcessor {
+           static parameterDescriptors = [{ name: 'drive', defaultValue: 2, minValue: 0, maxValue: 10 }];
+           constructor() { super(); console.info('ready'); }
+           process() { return true; }
+         });",
+    ));
+    wait_for("the fixed processor", || processor(&status).as_deref() == Some("fixed"));
+    assert_eq!(status.error(), None);
+    assert_eq!(params.table.text(0, 0.5), "drive: 2.0", "slot 1 carries the new descriptor");
+    wait_for("the console line", || status.console.lock().unwrap().iter().any(|line| line == "info: ready"));
+    wait_for("the saved mapping", || {
+        let saved = params.state.read().unwrap().clone();
+        SavedState::parse(&saved).is_ok_and(|s| s.slots == [("drive".to_owned(), 0)])
+    });
+}
+
+#[test]
+fn a_failed_edit_keeps_the_playing_processor() {
+    let (pipeline, _host) = Pipeline::new(config(128));
+    let params = Arc::new(WorkletParams::default());
+    let status = Arc::new(Status::default());
+    let controller = Controller::start(pipeline, params, status.clone(), SavedState::default(), Duration::from_secs(10)).unwrap();
+    wait_for("the default", || processor(&status).as_deref() == Some("gain"));
+    controller.load(state("registerProcessor('x', class extends AudioWorkletProcessor {\n  constructor() { super(); null.boom; }\n});"));
+    wait_for("the error", || status.error().is_some());
+    let error = status.error().unwrap();
+    assert!(error.starts_with("main.js:2:") && error.contains("TypeError"), "{error}");
+    assert_eq!(processor(&status).as_deref(), Some("gain"), "still playing the last good processor");
+}
