@@ -13,7 +13,8 @@ fn processor(name: &str) -> String {
 
 #[test]
 fn ping_pong_events_go_to_stdout_and_exit_0() {
-    let output = worklet(&["render", &processor("ping-pong.js"), "--post", "0:\"ping\"", "--events", "-", "--frames", "256"]);
+    let output =
+        worklet(&["render", &processor("ping-pong.js"), "--post", "0:\"ping\"", "--events", "-", "--frames", "256"]);
     assert_eq!(output.status.code(), Some(0));
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(stdout.contains(r#"{"frame":128,"type":"message","port":"node","data":"pong"}"#), "{stdout}");

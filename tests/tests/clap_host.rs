@@ -60,7 +60,13 @@ struct Automation {
 
 /// Activates, renders `input` in blocks of `block` frames offline, deactivates.
 /// Returns the output and the latency the plugin reported.
-fn run(plugin: &mut PluginInstance<TestHost>, rate: f64, block: usize, input: &[Vec<f32>], automation: &[Automation]) -> (Vec<Vec<f32>>, usize) {
+fn run(
+    plugin: &mut PluginInstance<TestHost>,
+    rate: f64,
+    block: usize,
+    input: &[Vec<f32>],
+    automation: &[Automation],
+) -> (Vec<Vec<f32>>, usize) {
     let handle = plugin.plugin_handle();
     let render_ext = handle.get_extension::<PluginRender>().expect("render extension");
     render_ext.set(&handle, RenderMode::Offline).expect("offline rendering is accepted");
@@ -88,13 +94,17 @@ fn run(plugin: &mut PluginInstance<TestHost>, rate: f64, block: usize, input: &[
         let mut output_events = OutputEvents::from_buffer(&mut output_events_buffer);
         let input_audio = input_ports.with_input_buffers([AudioPortBuffer {
             latency: 0,
-            channels: AudioPortBufferType::f32_input_only(in_buffers.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice()))),
+            channels: AudioPortBufferType::f32_input_only(
+                in_buffers.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice())),
+            ),
         }]);
         let mut output_audio = output_ports.with_output_buffers([AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_output_only(out_buffers.iter_mut().map(Vec::as_mut_slice)),
         }]);
-        processor.process(&input_audio, &mut output_audio, &input_events, &mut output_events, None, None).expect("process");
+        processor
+            .process(&input_audio, &mut output_audio, &input_events, &mut output_events, None, None)
+            .expect("process");
         for (out, block_out) in output.iter_mut().zip(&out_buffers) {
             out[start..start + n].copy_from_slice(block_out);
         }
@@ -108,7 +118,8 @@ fn run(plugin: &mut PluginInstance<TestHost>, rate: f64, block: usize, input: &[
 fn offline(source: &str, rate: f64, input: &[Vec<f32>], automation: Vec<ParamStep>) -> Vec<Vec<f32>> {
     let mut realm = Realm::new(&RealmConfig::new(rate)).unwrap();
     realm.add_module_source("main.js", source).unwrap();
-    let spec = RenderSpec { frames: input[0].len() as u64, input: Some(input.to_vec()), automation, ..RenderSpec::default() };
+    let spec =
+        RenderSpec { frames: input[0].len() as u64, input: Some(input.to_vec()), automation, ..RenderSpec::default() };
     render(realm, &spec, &mut |_| {}).unwrap().output
 }
 
@@ -159,8 +170,13 @@ fn load_processor(plugin: &mut PluginInstance<TestHost>, module: &str) {
     // nice-plug stores each persisted field as JSON: here, a JSON string of our JSON.
     let field = outer["fields"]["worklet-state"].as_str().unwrap_or("\"\"").to_owned();
     let text: String = serde_json::from_str(&field).unwrap();
-    let mut inner = if text.is_empty() { worklet::plugin::state::SavedState::default() } else { serde_json::from_str(&text).unwrap() };
-    inner.modules = vec![worklet::plugin::state::SavedModule { name: "main.js".into(), text: module.into(), path: None }];
+    let mut inner = if text.is_empty() {
+        worklet::plugin::state::SavedState::default()
+    } else {
+        serde_json::from_str(&text).unwrap()
+    };
+    inner.modules =
+        vec![worklet::plugin::state::SavedModule { name: "main.js".into(), text: module.into(), path: None }];
     outer["fields"]["worklet-state"] = Value::String(serde_json::to_string(&inner.to_json()).unwrap());
     let bytes = state_bytes(&outer);
     state.load(&handle, &mut bytes.as_slice()).expect("load");
@@ -186,7 +202,11 @@ fn scan_finds_one_plugin_with_64_named_slots() {
     let id = first.id;
     let mut text = [0u8; 128];
     let shown = params.value_to_text(&handle, id, 0.5, &mut text).unwrap();
-    assert_eq!(String::from_utf8_lossy(shown).trim_end_matches('\0'), "gain: 1.0", "the default gain processor maps slot 1");
+    assert_eq!(
+        String::from_utf8_lossy(shown).trim_end_matches('\0'),
+        "gain: 1.0",
+        "the default gain processor maps slot 1"
+    );
     let mut buffer = ParamInfoBuffer::new();
     let last = params.get_info(&handle, 63, &mut buffer).unwrap().id;
     let shown = params.value_to_text(&handle, last, 0.5, &mut text).unwrap();
@@ -203,7 +223,11 @@ fn output_is_the_offline_render_shifted_by_the_latency() {
     for (rate, block) in [(44_100.0, 64), (48_000.0, 128), (48_000.0, 500), (44_100.0, 1024), (96_000.0, 7)] {
         let input = test_input(6000);
         let (output, latency) = run(&mut plugin, rate, block, &input, &[]);
-        let expected_latency = worklet::render::PipelineConfig { safety_quanta: worklet::render::DEFAULT_SAFETY_QUANTA, ..worklet::render::PipelineConfig::new(rate, block) }.latency_frames();
+        let expected_latency = worklet::render::PipelineConfig {
+            safety_quanta: worklet::render::DEFAULT_SAFETY_QUANTA,
+            ..worklet::render::PipelineConfig::new(rate, block)
+        }
+        .latency_frames();
         assert_eq!(latency, expected_latency, "reported latency at {rate} Hz, block {block}");
         let reference = offline(&biquad, rate, &input, vec![]);
         assert_delayed(&output, &reference, latency);
@@ -270,5 +294,8 @@ fn corrupt_state_falls_back_to_the_default_without_crashing() {
     state.load(&handle, &mut bytes.as_slice()).expect("a corrupt state still loads");
     let input = vec![vec![0.25f32; 2048]; 2];
     let (output, latency) = run(&mut plugin, 48_000.0, 128, &input, &[]);
-    assert!(output[0][latency..].iter().all(|&s| (s - 0.25).abs() < 1e-6), "the default processor passes audio through");
+    assert!(
+        output[0][latency..].iter().all(|&s| (s - 0.25).abs() < 1e-6),
+        "the default processor passes audio through"
+    );
 }

@@ -11,7 +11,8 @@ fn events(stdout: &str) -> Vec<Value> {
 
 #[test]
 fn ping_pong_answers_pong_to_a_post_at_frame_zero() {
-    let (status, stdout, stderr) = cli(&["render", &processor("ping-pong.js"), "--post", "0:\"ping\"", "--events", "-"]);
+    let (status, stdout, stderr) =
+        cli(&["render", &processor("ping-pong.js"), "--post", "0:\"ping\"", "--events", "-"]);
     assert_eq!(status, 0, "{stderr}");
     assert_eq!(
         events(&stdout),
@@ -26,7 +27,11 @@ fn ping_pong_answers_pong_to_a_post_at_frame_zero() {
 fn a_syntax_error_exits_2_with_file_line_and_column() {
     let dir = scratch("cli-syntax");
     let file = dir.join("broken.js");
-    fs::write(&file, "registerProcessor('a', class extends AudioWorkletProcessor {\n  process() { return true }\n}) )\n").unwrap();
+    fs::write(
+        &file,
+        "registerProcessor('a', class extends AudioWorkletProcessor {\n  process() { return true }\n}) )\n",
+    )
+    .unwrap();
     let (status, stdout, stderr) = cli(&["render", file.to_str().unwrap()]);
     assert_eq!(status, 2);
     assert!(stdout.is_empty());
@@ -43,7 +48,8 @@ fn check_prints_processors_and_descriptors() {
     let (status, stdout, stderr) = cli(&["check", &processor("gain.js"), &processor("biquad.js")]);
     assert_eq!(status, 0, "{stderr}");
     let value: Value = serde_json::from_str(&stdout).unwrap();
-    let names: Vec<&str> = value["processors"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        value["processors"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["gain", "biquad"]);
     assert_eq!(
         value["processors"][0]["parameterDescriptors"],
@@ -56,8 +62,22 @@ fn check_prints_processors_and_descriptors() {
 fn out_writes_a_float_wav_of_the_first_output() {
     let dir = scratch("cli-out");
     let out = dir.join("out.wav");
-    let args = ["render", &processor("gain.js"), "--input-signal", "dc:0.5", "--channels", "3", "--frames", "1000",
-        "--param", "gain=2", "--sample-rate", "44100", "--out", out.to_str().unwrap()];
+    let args = [
+        "render",
+        &processor("gain.js"),
+        "--input-signal",
+        "dc:0.5",
+        "--channels",
+        "3",
+        "--frames",
+        "1000",
+        "--param",
+        "gain=2",
+        "--sample-rate",
+        "44100",
+        "--out",
+        out.to_str().unwrap(),
+    ];
     let (status, _, stderr) = cli(&args);
     assert_eq!(status, 0, "{stderr}");
     let mut reader = hound::WavReader::open(&out).unwrap();
@@ -73,7 +93,12 @@ fn out_writes_a_float_wav_of_the_first_output() {
 fn input_wav_sets_rate_and_length() {
     let dir = scratch("cli-input");
     let input = dir.join("in.wav");
-    let spec = hound::WavSpec { channels: 1, sample_rate: 22_050, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 22_050,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
     let mut writer = hound::WavWriter::create(&input, spec).unwrap();
     for n in 0..500 {
         writer.write_sample(if n % 2 == 0 { 16_384i16 } else { -16_384 }).unwrap();
@@ -82,8 +107,16 @@ fn input_wav_sets_rate_and_length() {
     let source = dir.join("rate.js");
     fs::write(&source, "registerProcessor('r', class extends AudioWorkletProcessor { constructor() { super(); this.port.postMessage(sampleRate); } process(i, o) { o[0][0].set(i[0][0]); return true; } });").unwrap();
     let out = dir.join("out.wav");
-    let (status, stdout, stderr) =
-        cli(&["render", source.to_str().unwrap(), "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--events", "-"]);
+    let (status, stdout, stderr) = cli(&[
+        "render",
+        source.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--events",
+        "-",
+    ]);
     assert_eq!(status, 0, "{stderr}");
     assert_eq!(events(&stdout)[0]["data"], json!(22050));
     let reader = hound::WavReader::open(&out).unwrap();
@@ -104,8 +137,14 @@ fn events_go_to_a_file_and_post_global_reaches_the_scope_port() {
     )
     .unwrap();
     let log = dir.join("events.jsonl");
-    let (status, stdout, stderr) =
-        cli(&["render", source.to_str().unwrap(), "--post-global", "256:{\"volume\":0.8}", "--events", log.to_str().unwrap()]);
+    let (status, stdout, stderr) = cli(&[
+        "render",
+        source.to_str().unwrap(),
+        "--post-global",
+        "256:{\"volume\":0.8}",
+        "--events",
+        log.to_str().unwrap(),
+    ]);
     assert_eq!(status, 0, "{stderr}");
     assert!(stdout.is_empty());
     let lines = events(&fs::read_to_string(&log).unwrap());
@@ -145,7 +184,9 @@ fn processor_errors_are_events_not_failures() {
     assert_eq!(status, 0, "{stderr}");
     assert_eq!(
         events(&stdout),
-        [json!({"frame": 128, "type": "processorerror", "message": "Error: boom", "filename": source.to_str().unwrap(), "lineno": 3, "colno": 11})]
+        [
+            json!({"frame": 128, "type": "processorerror", "message": "Error: boom", "filename": source.to_str().unwrap(), "lineno": 3, "colno": 11})
+        ]
     );
 }
 
@@ -175,7 +216,8 @@ fn usage_errors_exit_2_with_a_reason() {
 
 #[test]
 fn io_failures_exit_1() {
-    let (status, _, stderr) = cli(&["render", &processor("gain.js"), "--frames", "128", "--out", "/no/such/folder/out.wav"]);
+    let (status, _, stderr) =
+        cli(&["render", &processor("gain.js"), "--frames", "128", "--out", "/no/such/folder/out.wav"]);
     assert_eq!(status, 1, "{stderr}");
     assert!(stderr.contains("/no/such/folder/out.wav"), "{stderr}");
 }
@@ -183,7 +225,9 @@ fn io_failures_exit_1() {
 #[test]
 fn length_options_set_the_frame_count() {
     let dir = scratch("cli-length");
-    for (args, frames) in [(vec!["--frames", "333"], 333u32), (vec!["--seconds", "0.5", "--sample-rate", "8000"], 4000), (vec![], 48_000)] {
+    for (args, frames) in
+        [(vec!["--frames", "333"], 333u32), (vec!["--seconds", "0.5", "--sample-rate", "8000"], 4000), (vec![], 48_000)]
+    {
         let out = dir.join("len.wav");
         let mut all = vec!["render", &*processor("gain.js").leak(), "--out", out.to_str().unwrap()];
         all.extend(args);
@@ -198,9 +242,11 @@ fn an_unconnected_input_has_no_channels() {
     let dir = scratch("cli-none");
     let source = dir.join("count.js");
     fs::write(&source, "registerProcessor('c', class extends AudioWorkletProcessor { process(i) { this.port.postMessage(i[0].length); return false; } });").unwrap();
-    let (_, stdout, _) = cli(&["render", source.to_str().unwrap(), "--input-signal", "none", "--frames", "128", "--events", "-"]);
+    let (_, stdout, _) =
+        cli(&["render", source.to_str().unwrap(), "--input-signal", "none", "--frames", "128", "--events", "-"]);
     assert_eq!(events(&stdout)[0]["data"], json!(0));
-    let (_, stdout, _) = cli(&["render", source.to_str().unwrap(), "--channels", "5", "--frames", "128", "--events", "-"]);
+    let (_, stdout, _) =
+        cli(&["render", source.to_str().unwrap(), "--channels", "5", "--frames", "128", "--events", "-"]);
     assert_eq!(events(&stdout)[0]["data"], json!(5));
 }
 
@@ -211,8 +257,21 @@ fn help_and_version_exit_0() {
     assert!(stdout.contains("render") && stdout.contains("check"));
     let (status, stdout, _) = cli(&["render", "--help"]);
     assert_eq!(status, 0);
-    for flag in ["--processor", "--options", "--input", "--input-signal", "--channels", "--seconds", "--frames", "--sample-rate",
-        "--param", "--post", "--post-global", "--out", "--events"] {
+    for flag in [
+        "--processor",
+        "--options",
+        "--input",
+        "--input-signal",
+        "--channels",
+        "--seconds",
+        "--frames",
+        "--sample-rate",
+        "--param",
+        "--post",
+        "--post-global",
+        "--out",
+        "--events",
+    ] {
         assert!(stdout.contains(flag), "render --help lists {flag}");
     }
 }
@@ -232,8 +291,20 @@ fn bench_reports_every_field_over_the_real_pipeline() {
     let (status, stdout, stderr) = cli(&["bench", &processor("gain.js"), "--seconds", "0.3", "--json", "--hot-swap"]);
     assert_eq!(status, 0, "{stderr}");
     let report: Value = serde_json::from_str(stdout.trim()).unwrap();
-    for key in ["processor", "instances", "host_block", "sample_rate", "seconds", "rtf", "bare_rtf", "overhead", "render_us",
-        "host_ns_per_block", "underruns", "latency_frames"] {
+    for key in [
+        "processor",
+        "instances",
+        "host_block",
+        "sample_rate",
+        "seconds",
+        "rtf",
+        "bare_rtf",
+        "overhead",
+        "render_us",
+        "host_ns_per_block",
+        "underruns",
+        "latency_frames",
+    ] {
         assert!(report.get(key).is_some(), "missing {key}: {report}");
     }
     assert_eq!(report["processor"], "gain");

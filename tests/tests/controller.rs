@@ -12,7 +12,10 @@ use worklet::render::Pipeline;
 use worklet_tests::live::config;
 
 fn state(text: &str) -> SavedState {
-    SavedState { modules: vec![SavedModule { name: "main.js".into(), text: text.into(), path: None }], ..SavedState::default() }
+    SavedState {
+        modules: vec![SavedModule { name: "main.js".into(), text: text.into(), path: None }],
+        ..SavedState::default()
+    }
 }
 
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
@@ -33,7 +36,8 @@ fn a_broken_saved_script_is_reported_and_the_default_plays() {
     let params = Arc::new(WorkletParams::default());
     let status = Arc::new(Status::default());
     let broken = state("registerProcessor('x', class extends AudioWorkletProcessor {\n  process() { return (; }\n});");
-    let controller = Controller::start(pipeline, params.clone(), status.clone(), broken, Duration::from_secs(10)).unwrap();
+    let controller =
+        Controller::start(pipeline, params.clone(), status.clone(), broken, Duration::from_secs(10)).unwrap();
     wait_for("the fallback", || processor(&status).is_some());
     let error = status.error().expect("the error is kept for the user");
     assert!(error.starts_with("main.js:2:"), "{error}");
@@ -63,9 +67,12 @@ fn a_failed_edit_keeps_the_playing_processor() {
     let (pipeline, _host) = Pipeline::new(config(128));
     let params = Arc::new(WorkletParams::default());
     let status = Arc::new(Status::default());
-    let controller = Controller::start(pipeline, params, status.clone(), SavedState::default(), Duration::from_secs(10)).unwrap();
+    let controller =
+        Controller::start(pipeline, params, status.clone(), SavedState::default(), Duration::from_secs(10)).unwrap();
     wait_for("the default", || processor(&status).as_deref() == Some("gain"));
-    controller.load(state("registerProcessor('x', class extends AudioWorkletProcessor {\n  constructor() { super(); null.boom; }\n});"));
+    controller.load(state(
+        "registerProcessor('x', class extends AudioWorkletProcessor {\n  constructor() { super(); null.boom; }\n});",
+    ));
     wait_for("the error", || status.error().is_some());
     let error = status.error().unwrap();
     assert!(error.starts_with("main.js:2:") && error.contains("TypeError"), "{error}");

@@ -99,10 +99,7 @@ fn an_exception_in_onmessage_is_reported_on_the_console_not_as_processorerror() 
   }
   process(i, outputs) { outputs[0][0].fill(1); return true; }
 });",
-        &RenderSpec {
-            posts: vec![Post { frame: 0, port: PortName::Node, data: json!(7) }],
-            ..connected(256)
-        },
+        &RenderSpec { posts: vec![Post { frame: 0, port: PortName::Node, data: json!(7) }], ..connected(256) },
     );
     assert!(processor_errors(&rendered).is_empty());
     assert_eq!(console(&rendered), ["Uncaught Error: bad message 7 (test.js:4:42)"]);

@@ -40,7 +40,11 @@ fn a_flood_from_the_node_side_is_dropped_and_counted_without_stalling_rendering(
     }
     assert_eq!(accepted, TO_REALM_CAPACITY);
     assert_eq!(refused, FLOOD - TO_REALM_CAPACITY);
-    assert_eq!(node.main.dropped().to_realm, (FLOOD - TO_REALM_CAPACITY) as u64, "the node side can read the drop count");
+    assert_eq!(
+        node.main.dropped().to_realm,
+        (FLOOD - TO_REALM_CAPACITY) as u64,
+        "the node side can read the drop count"
+    );
 
     let mut per_quantum = Vec::new();
     for quantum in 0..8u64 {

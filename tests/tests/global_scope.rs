@@ -48,10 +48,8 @@ fn current_frame_and_time_advance_by_one_quantum() {
          });",
         &spec(512),
     );
-    let seen: Vec<(f64, f64)> = message_data(&rendered)
-        .iter()
-        .map(|v| (v[0].as_f64().unwrap(), v[1].as_f64().unwrap()))
-        .collect();
+    let seen: Vec<(f64, f64)> =
+        message_data(&rendered).iter().map(|v| (v[0].as_f64().unwrap(), v[1].as_f64().unwrap())).collect();
     assert_eq!(seen.len(), 4);
     for (index, (frame, time)) in seen.iter().enumerate() {
         let expected = (index * 128) as f64;

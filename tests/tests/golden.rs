@@ -91,7 +91,8 @@ fn biquad_lowpass_matches_the_cookbook_reference() {
         ParamStep { name: "frequency".into(), value: 2000.0, frame: 0 },
         ParamStep { name: "Q".into(), value: 2.0, frame: 0 },
     ];
-    let spec = RenderSpec { frames: frames as u64, input: Some(vec![input.clone()]), automation, ..RenderSpec::default() };
+    let spec =
+        RenderSpec { frames: frames as u64, input: Some(vec![input.clone()]), automation, ..RenderSpec::default() };
     let output = render_file("biquad.js", &spec);
     assert_close(&output[0], &lowpass_reference(&input, 2000.0, 2.0), 1e-5);
 }
@@ -120,9 +121,11 @@ fn biquad_lowpass_passes_low_and_attenuates_high_frequencies() {
 #[test]
 fn biquad_rejects_an_unknown_type_in_its_constructor() {
     let path = std::path::PathBuf::from(processor("biquad.js"));
-    let mut realm = Realm::new(&RealmConfig { module_root: path.parent().map(Into::into), ..RealmConfig::new(RATE) }).unwrap();
+    let mut realm =
+        Realm::new(&RealmConfig { module_root: path.parent().map(Into::into), ..RealmConfig::new(RATE) }).unwrap();
     realm.add_module_file(&path).unwrap();
-    let spec = RenderSpec { frames: 128, options: json!({"processorOptions": {"type": "wobble"}}), ..RenderSpec::default() };
+    let spec =
+        RenderSpec { frames: 128, options: json!({"processorOptions": {"type": "wobble"}}), ..RenderSpec::default() };
     let rendered = render(realm, &spec, &mut |_| {}).unwrap();
     let errors = worklet_tests::processor_errors(&rendered);
     assert_eq!(errors.len(), 1);

@@ -63,8 +63,13 @@ fn every_processor_renders_through_the_cli_without_errors() {
 
 #[test]
 fn every_processor_declares_its_parameters() {
-    let (status, stdout, stderr) =
-        cli(&["check", &processor("gain.js"), &processor("biquad.js"), &processor("delay.js"), &processor("compressor.js")]);
+    let (status, stdout, stderr) = cli(&[
+        "check",
+        &processor("gain.js"),
+        &processor("biquad.js"),
+        &processor("delay.js"),
+        &processor("compressor.js"),
+    ]);
     assert_eq!(status, 0, "{stderr}");
     let checked: Value = serde_json::from_str(&stdout).unwrap();
     for entry in checked["processors"].as_array().unwrap() {
@@ -76,7 +81,10 @@ fn every_processor_declares_its_parameters() {
 fn panner_uses_the_equal_power_law() {
     let x = vec![0.5f32; 512];
     for (pan, left, right) in [(-1.0, 0.5, 0.0), (0.0, 0.5 * 0.707_106_77, 0.5 * 0.707_106_77), (1.0, 0.0, 0.5)] {
-        let rendered = render_factory("panner.js", &RenderSpec { options: json!({"outputChannelCount": [2]}), ..spec(vec![x.clone()], &[("pan", pan)]) });
+        let rendered = render_factory(
+            "panner.js",
+            &RenderSpec { options: json!({"outputChannelCount": [2]}), ..spec(vec![x.clone()], &[("pan", pan)]) },
+        );
         assert!((rendered.output[0][100] - left).abs() < 1e-6, "pan {pan}: left {}", rendered.output[0][100]);
         assert!((rendered.output[1][100] - right).abs() < 1e-6, "pan {pan}: right {}", rendered.output[1][100]);
     }
@@ -88,7 +96,10 @@ fn svf_modes_have_the_right_magnitudes() {
         let frames = 24_000;
         let rendered = render_factory(
             "svf.js",
-            &RenderSpec { options: json!({"processorOptions": {"mode": mode}}), ..spec(vec![sine(freq, 1.0, frames)], &[("cutoff", 1000.0)]) },
+            &RenderSpec {
+                options: json!({"processorOptions": {"mode": mode}}),
+                ..spec(vec![sine(freq, 1.0, frames)], &[("cutoff", 1000.0)])
+            },
         );
         db(rms(&rendered.output[0][frames / 2..]) * 2f64.sqrt())
     };
@@ -104,7 +115,10 @@ fn svf_modes_have_the_right_magnitudes() {
 #[test]
 fn delay_impulse_response_has_echoes_decaying_by_the_feedback() {
     // 1/64 s is exact as a float32 AudioParam value: 750 frames.
-    let rendered = render_factory("delay.js", &spec(vec![impulse(4000)], &[("delayTime", 0.015_625), ("feedback", 0.5), ("mix", 1.0)]));
+    let rendered = render_factory(
+        "delay.js",
+        &spec(vec![impulse(4000)], &[("delayTime", 0.015_625), ("feedback", 0.5), ("mix", 1.0)]),
+    );
     let y = &rendered.output[0];
     let delay = 750;
     for (echo, expected) in [(1, 1.0), (2, 0.5), (3, 0.25)] {
@@ -152,14 +166,18 @@ fn bitcrusher_quantizes_and_holds() {
 #[test]
 fn saturator_follows_its_static_curve() {
     let levels: Vec<f32> = (0..1000).map(|n| n as f32 / 500.0 - 1.0).collect();
-    let rendered = render_factory("saturator.js", &spec(vec![levels.clone()], &[("drive", 12.0), ("output", 1.0), ("mix", 1.0)]));
+    let rendered =
+        render_factory("saturator.js", &spec(vec![levels.clone()], &[("drive", 12.0), ("output", 1.0), ("mix", 1.0)]));
     let drive = 10f64.powf(12.0 / 20.0);
     for (x, y) in levels.iter().zip(&rendered.output[0]) {
         assert!((f64::from(*y) - (f64::from(*x) * drive).tanh()).abs() < 1e-6, "tanh({x} * drive)");
     }
     let hard = render_factory(
         "saturator.js",
-        &RenderSpec { options: json!({"processorOptions": {"shape": "hard"}}), ..spec(vec![levels], &[("drive", 20.0), ("output", 1.0)]) },
+        &RenderSpec {
+            options: json!({"processorOptions": {"shape": "hard"}}),
+            ..spec(vec![levels], &[("drive", 20.0), ("output", 1.0)])
+        },
     );
     assert!(hard.output[0].iter().all(|s| s.abs() <= 1.0 + 1e-7));
 }
@@ -170,7 +188,10 @@ fn compressor_static_curve_and_reported_gain_reduction() {
         let amplitude = 10f64.powf(level_db / 20.0) as f32;
         let rendered = render_factory(
             "compressor.js",
-            &spec(vec![vec![amplitude; 48_000]], &[("threshold", threshold), ("ratio", ratio), ("attack", 0.001), ("release", 0.05)]),
+            &spec(
+                vec![vec![amplitude; 48_000]],
+                &[("threshold", threshold), ("ratio", ratio), ("attack", 0.001), ("release", 0.05)],
+            ),
         );
         let expected = (level_db - f64::from(threshold)).max(0.0) * (1.0 - 1.0 / f64::from(ratio));
         let out_db = db(f64::from(rendered.output[0][47_999]) / f64::from(amplitude));
@@ -186,7 +207,8 @@ fn compressor_static_curve_and_reported_gain_reduction() {
 fn noise_gate_mutes_quiet_signal_and_passes_loud_signal() {
     let mut x = sine(200.0, 0.5, 24_000);
     x.extend(sine(200.0, 0.001, 24_000));
-    let rendered = render_factory("noise-gate.js", &spec(vec![x], &[("threshold", -30.0), ("hold", 0.01), ("release", 0.01)]));
+    let rendered =
+        render_factory("noise-gate.js", &spec(vec![x], &[("threshold", -30.0), ("hold", 0.01), ("release", 0.01)]));
     let y = &rendered.output[0];
     assert!((rms(&y[12_000..24_000]) - rms(&sine(200.0, 0.5, 12_000))).abs() < 1e-3, "open");
     assert!(rms(&y[40_000..]) < 1e-6, "closed after hold and release");
@@ -201,7 +223,10 @@ fn oscillator_waveforms_have_their_frequency_and_level() {
                 frames: 48_000,
                 input: None,
                 options: json!({"numberOfInputs": 0, "outputChannelCount": [1], "processorOptions": {"type": kind}}),
-                automation: vec![ParamStep { name: "frequency".into(), value: 440.0, frame: 0 }, ParamStep { name: "gain".into(), value: 0.5, frame: 0 }],
+                automation: vec![
+                    ParamStep { name: "frequency".into(), value: 440.0, frame: 0 },
+                    ParamStep { name: "gain".into(), value: 0.5, frame: 0 },
+                ],
                 ..RenderSpec::default()
             },
         );
@@ -250,8 +275,14 @@ fn level_meter_posts_rms_and_peak() {
     let last = &reports[7];
     assert!((last["rms"][0].as_f64().unwrap() - 0.8 / 2f64.sqrt()).abs() < 1e-3, "{last}");
     assert!((last["peak"][0].as_f64().unwrap() - 0.8).abs() < 1e-3, "{last}");
-    assert!((last["rms"][1].as_f64().unwrap() - 0.25).abs() < 1e-6 && (last["peak"][1].as_f64().unwrap() - 0.25).abs() < 1e-6);
-    assert!(rendered.output[0].iter().zip(&sine(375.0, 0.8, 8192)).all(|(a, b)| (a - b).abs() < 1e-7), "passes audio through");
+    assert!(
+        (last["rms"][1].as_f64().unwrap() - 0.25).abs() < 1e-6
+            && (last["peak"][1].as_f64().unwrap() - 0.25).abs() < 1e-6
+    );
+    assert!(
+        rendered.output[0].iter().zip(&sine(375.0, 0.8, 8192)).all(|(a, b)| (a - b).abs() < 1e-7),
+        "passes audio through"
+    );
 }
 
 #[test]
@@ -262,7 +293,8 @@ fn scope_posts_snapshots_of_the_input() {
     assert_eq!(snapshots.len(), 4, "2048 frames in snapshots of 512");
     for snapshot in &snapshots {
         let start = snapshot["frame"].as_u64().unwrap() as usize;
-        let samples: Vec<f32> = snapshot["samples"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
+        let samples: Vec<f32> =
+            snapshot["samples"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
         assert_eq!(samples.len(), 512);
         assert_eq!(samples, x[start..start + 512].to_vec());
     }
@@ -272,7 +304,10 @@ fn scope_posts_snapshots_of_the_input() {
 fn global_volume_applies_settings_sent_to_the_scope() {
     let rendered = render_factory(
         "global-volume.js",
-        &RenderSpec { posts: vec![Post { frame: 1024, port: PortName::Global, data: json!({"volume": 0.8}) }], ..spec(vec![vec![0.5; 2048]], &[]) },
+        &RenderSpec {
+            posts: vec![Post { frame: 1024, port: PortName::Global, data: json!({"volume": 0.8}) }],
+            ..spec(vec![vec![0.5; 2048]], &[])
+        },
     );
     assert!((rendered.output[0][1000] - 0.5).abs() < 1e-7);
     assert!((rendered.output[0][1100] - 0.4).abs() < 1e-7);

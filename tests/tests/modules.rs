@@ -72,7 +72,11 @@ fn an_import_outside_the_root_fails_clearly_at_the_import() {
     let root = dir.join("root");
     fs::create_dir_all(&root).unwrap();
     fs::write(dir.join("secret.js"), "export const secret = 42;").unwrap();
-    fs::write(root.join("main.js"), "// first line\nimport { secret } from '../secret.js';\nregisterProcessor('p', class {});\n").unwrap();
+    fs::write(
+        root.join("main.js"),
+        "// first line\nimport { secret } from '../secret.js';\nregisterProcessor('p', class {});\n",
+    )
+    .unwrap();
     let mut realm = realm_in(&root);
     let error = realm.add_module_file(&root.join("main.js")).unwrap_err();
     assert!(error.message.contains("outside the module root"), "{error}");

@@ -25,7 +25,8 @@ fn the_constructor_gets_only_the_given_keys_plus_the_two_counts() {
         options_seen(json!(null)),
         json!({"keys": ["numberOfInputs", "numberOfOutputs"], "options": {"numberOfInputs": 1, "numberOfOutputs": 1}})
     );
-    let seen = options_seen(json!({"numberOfOutputs": 2, "outputChannelCount": [1, 3], "processorOptions": {"mode": "x"}}));
+    let seen =
+        options_seen(json!({"numberOfOutputs": 2, "outputChannelCount": [1, 3], "processorOptions": {"mode": "x"}}));
     assert_eq!(seen["keys"], json!(["numberOfInputs", "numberOfOutputs", "outputChannelCount", "processorOptions"]));
     assert_eq!(seen["options"]["numberOfOutputs"], json!(2));
     assert_eq!(seen["options"]["processorOptions"], json!({"mode": "x"}));
@@ -62,8 +63,9 @@ fn invalid_options_throw_what_the_node_constructor_throws() {
     ];
     for (options, expected) in cases {
         let realm = realm(ECHO_OPTIONS);
-        let error = render(realm, &RenderSpec { frames: 128, options: options.clone(), ..RenderSpec::default() }, &mut |_| {})
-            .unwrap_err();
+        let error =
+            render(realm, &RenderSpec { frames: 128, options: options.clone(), ..RenderSpec::default() }, &mut |_| {})
+                .unwrap_err();
         match error {
             RenderError::Create(CreateError::Options(e)) => assert_eq!(e.name, expected, "{options}"),
             other => panic!("{options}: unexpected {other:?}"),
@@ -100,7 +102,8 @@ fn output_channel_counts_follow_the_options() {
       });";
     let with = |options, input: Option<usize>| {
         let input = input.map(|channels| vec![vec![0.0; 128]; channels]);
-        message_data(&render_source(source, &RenderSpec { frames: 128, options, input, ..RenderSpec::default() })).remove(0)
+        message_data(&render_source(source, &RenderSpec { frames: 128, options, input, ..RenderSpec::default() }))
+            .remove(0)
     };
     assert_eq!(with(json!(null), Some(2)), json!([[2], [2]]), "1-in 1-out follows the input");
     assert_eq!(with(json!(null), Some(1)), json!([[1], [1]]));
@@ -118,7 +121,11 @@ fn parameter_data_sets_initial_values() {
            static parameterDescriptors = [{ name: 'a', defaultValue: 0.25 }, { name: 'b', defaultValue: 1 }];
            process(i, o, p) { this.port.postMessage([p.a[0], p.b[0]]); return false; }
          });",
-        &RenderSpec { frames: 128, options: json!({"parameterData": {"b": 0.5, "unknown": 3}}), ..RenderSpec::default() },
+        &RenderSpec {
+            frames: 128,
+            options: json!({"parameterData": {"b": 0.5, "unknown": 3}}),
+            ..RenderSpec::default()
+        },
     );
     assert_eq!(message_data(&rendered), [json!([0.25, 0.5])]);
 }

@@ -122,7 +122,8 @@ fn longest_silent_run(samples: &[f32]) -> usize {
 fn a_good_hot_swap_switches_without_a_gap() {
     let mut live = Live::new(config(128), recipe(&SINE.replace("FREQ", "440")));
     let silence = vec![vec![0.0; 48_000]; 2];
-    let before = live.run(&silence[..1].iter().map(|c| c[..4800].to_vec()).chain([vec![0.0; 4800]]).collect::<Vec<_>>(), &[128]);
+    let before =
+        live.run(&silence[..1].iter().map(|c| c[..4800].to_vec()).chain([vec![0.0; 4800]]).collect::<Vec<_>>(), &[128]);
     let event = live.load(recipe(&SINE.replace("FREQ", "660")));
     assert!(matches!(event, PipelineEvent::Ready { generation: 2, .. }), "{event:?}");
     let after = live.run(&[vec![0.0; 9600], vec![0.0; 9600]], &[128]);
@@ -148,8 +149,16 @@ fn a_failed_hot_swap_keeps_the_old_sound_and_reports_where() {
     let first = live.run(&dc, &[128]);
     assert!((first[0][2047] - 0.4).abs() < 1e-6);
     let failures = [
-        ("registerProcessor('x', class extends AudioWorkletProcessor {\n  process() { return [; }\n});", "SyntaxError", 2),
-        ("registerProcessor('x', class extends AudioWorkletProcessor {\n  constructor() { super(); throw new Error('no'); }\n});", "Error", 2),
+        (
+            "registerProcessor('x', class extends AudioWorkletProcessor {\n  process() { return [; }\n});",
+            "SyntaxError",
+            2,
+        ),
+        (
+            "registerProcessor('x', class extends AudioWorkletProcessor {\n  constructor() { super(); throw new Error('no'); }\n});",
+            "Error",
+            2,
+        ),
         ("const y = 1;\nregisterProcessor('x', 5);", "TypeError", 2),
     ];
     for (source, name, line) in failures {
@@ -284,14 +293,20 @@ fn telemetry_reports_load_drops_latency_and_state() {
     assert!(telemetry.quanta() >= 48, "{} quanta", telemetry.quanta());
     let load = telemetry.load();
     assert!(load > 0.0 && load.is_finite(), "a busy processor shows a render load: {load}");
-    assert!(telemetry.dropped_messages() >= 5000 - worklet::port::TO_MAIN_CAPACITY as u64, "{}", telemetry.dropped_messages());
+    assert!(
+        telemetry.dropped_messages() >= 5000 - worklet::port::TO_MAIN_CAPACITY as u64,
+        "{}",
+        telemetry.dropped_messages()
+    );
 }
 
 #[test]
 fn a_processor_that_throws_is_reported_errored_and_silent() {
     let mut live = Live::new(
         config(128),
-        recipe("registerProcessor('t', class extends AudioWorkletProcessor {\n  process(i, [out]) {\n    out[0].fill(0.5);\n    if (currentFrame === 512) throw new Error('late failure');\n    return true;\n  }\n});"),
+        recipe(
+            "registerProcessor('t', class extends AudioWorkletProcessor {\n  process(i, [out]) {\n    out[0].fill(0.5);\n    if (currentFrame === 512) throw new Error('late failure');\n    return true;\n  }\n});",
+        ),
     );
     let output = live.run(&[vec![0.0; 2560], vec![0.0; 2560]], &[128]);
     let telemetry = live.pipeline.telemetry();

@@ -86,7 +86,10 @@ fn message_events_have_browser_shape() {
          });",
     );
     node.main.post(NODE_PORT, json!({"k": [1]}), &[]).unwrap();
-    assert_eq!(received_data(&node.quantum()), [json!(["message", {"k": [1]}, true, true, false, false, true, true, 0, true, true])]);
+    assert_eq!(
+        received_data(&node.quantum()),
+        [json!(["message", {"k": [1]}, true, true, false, false, true, true, 0, true, true])]
+    );
 }
 
 #[test]
@@ -251,7 +254,11 @@ fn a_port_goes_back_to_the_realm_with_its_messages_in_order() {
     node.quantum(); // 'last'
     let mut received = node.quantum();
     received.extend(node.quantum());
-    assert_eq!(received_data(&received), [json!([1, 2, "last"])], "1 was in flight to the node side and came back first");
+    assert_eq!(
+        received_data(&received),
+        [json!([1, 2, "last"])],
+        "1 was in flight to the node side and came back first"
+    );
 }
 
 #[test]
@@ -293,7 +300,10 @@ fn transferring_an_array_buffer_detaches_it_on_the_sender() {
            process() { return true; }
          });",
     );
-    assert_eq!(received_data(&node.drain()), [json!({"$Float32Array": [1, 2, 3]}), json!([0, 0]), json!("DataCloneError")]);
+    assert_eq!(
+        received_data(&node.drain()),
+        [json!({"$Float32Array": [1, 2, 3]}), json!([0, 0]), json!("DataCloneError")]
+    );
 }
 
 #[test]
@@ -328,9 +338,16 @@ fn uncloneable_values_throw_data_clone_error_at_the_sender() {
     assert_eq!(
         data[1],
         json!([
-            "function: DataCloneError", "nested function: DataCloneError", "symbol: DataCloneError", "WeakMap: DataCloneError",
-            "Promise: DataCloneError", "port not in transfer list: DataCloneError", "sending port itself: DataCloneError",
-            "closed port: DataCloneError", "duplicate: DataCloneError", "plain object in transfer list: DataCloneError",
+            "function: DataCloneError",
+            "nested function: DataCloneError",
+            "symbol: DataCloneError",
+            "WeakMap: DataCloneError",
+            "Promise: DataCloneError",
+            "port not in transfer list: DataCloneError",
+            "sending port itself: DataCloneError",
+            "closed port: DataCloneError",
+            "duplicate: DataCloneError",
+            "plain object in transfer list: DataCloneError",
             "cloneable: sent"
         ])
     );
@@ -338,7 +355,8 @@ fn uncloneable_values_throw_data_clone_error_at_the_sender() {
 
 #[test]
 fn the_node_side_refuses_bad_transfers_and_malformed_data() {
-    let mut node = Harness::new("registerProcessor('p', class extends AudioWorkletProcessor { process() { return true; } });");
+    let mut node =
+        Harness::new("registerProcessor('p', class extends AudioWorkletProcessor { process() { return true; } });");
     assert!(matches!(node.main.post(NODE_PORT, json!(1), &[NODE_PORT]), Err(PostError::DataClone(_))));
     assert!(matches!(node.main.post(NODE_PORT, json!(1), &[99]), Err(PostError::DataClone(_))));
     assert!(matches!(node.main.post(NODE_PORT, json!(1), &[GLOBAL_PORT, GLOBAL_PORT]), Err(PostError::DataClone(_))));
@@ -363,7 +381,11 @@ fn an_undeserializable_message_fires_messageerror_at_the_receiver() {
     node.main.post(NODE_PORT, json!("fine"), &[]).unwrap();
     assert_eq!(
         received_data(&node.quantum()),
-        [json!(["messageerror", "messageerror", null]), json!(["messageerror", "messageerror", null]), json!(["message", "fine"])]
+        [
+            json!(["messageerror", "messageerror", null]),
+            json!(["messageerror", "messageerror", null]),
+            json!(["message", "fine"])
+        ]
     );
 }
 

@@ -41,7 +41,10 @@ fn arrays_are_reused_between_calls_and_inputs_carry_the_input() {
          });",
         &with_input(256, 2),
     );
-    assert_eq!(message_data(&rendered), [json!([true, true, true, true, 1, 256]), json!([true, true, true, true, 129, 512])]);
+    assert_eq!(
+        message_data(&rendered),
+        [json!([true, true, true, true, 1, 256]), json!([true, true, true, true, 129, 512])]
+    );
 }
 
 #[test]
@@ -101,7 +104,11 @@ fn parameter_values_are_clamped_to_the_nominal_range() {
            static parameterDescriptors = [{ name: 'a', defaultValue: 0, minValue: -1, maxValue: 1 }];
            process(i, o, p) { this.port.postMessage(p.a[0]); return false; }
          });",
-        &RenderSpec { frames: 128, automation: vec![ParamStep { name: "a".into(), value: 7.0, frame: 0 }], ..RenderSpec::default() },
+        &RenderSpec {
+            frames: 128,
+            automation: vec![ParamStep { name: "a".into(), value: 7.0, frame: 0 }],
+            ..RenderSpec::default()
+        },
     );
     assert_eq!(message_data(&rendered), [json!(1)]);
 }
@@ -139,7 +146,10 @@ fn a_falsy_return_without_input_stops_processing_silently() {
         process(i, outputs) { this.port.postMessage(currentFrame); outputs[0][0].fill(1); return this.keep; }
         constructor() { super(); this.keep = undefined; }
       });";
-    let rendered = render_source(source, &RenderSpec { frames: 384, options: json!({"numberOfInputs": 0}), ..RenderSpec::default() });
+    let rendered = render_source(
+        source,
+        &RenderSpec { frames: 384, options: json!({"numberOfInputs": 0}), ..RenderSpec::default() },
+    );
     assert_eq!(message_data(&rendered), [json!(0)], "undefined counts as false: process is not called again");
     assert!(rendered.output[0][..128].iter().all(|&s| (s - 1.0).abs() < 1e-7));
     assert!(rendered.output[0][128..].iter().all(|&s| s == 0.0));

@@ -23,7 +23,9 @@ fn name(body: &str) -> String {
 fn empty_and_duplicate_names_are_not_supported() {
     assert_eq!(name("registerProcessor('', class extends AudioWorkletProcessor {})"), "NotSupportedError");
     assert_eq!(
-        name("registerProcessor('a', class extends AudioWorkletProcessor {}); registerProcessor('a', class extends AudioWorkletProcessor {})"),
+        name(
+            "registerProcessor('a', class extends AudioWorkletProcessor {}); registerProcessor('a', class extends AudioWorkletProcessor {})"
+        ),
         "NotSupportedError"
     );
     let result = outcome("registerProcessor('', class {})");
@@ -61,12 +63,21 @@ fn parameter_descriptors_must_be_iterable() {
     assert_eq!(name("registerProcessor('a', class { static parameterDescriptors = 5 })"), "TypeError");
     assert_eq!(name("registerProcessor('a', class { static parameterDescriptors = {} })"), "TypeError");
     assert_eq!(name("registerProcessor('a', class { static parameterDescriptors = null })"), "TypeError");
-    assert_eq!(name("registerProcessor('a', class { static parameterDescriptors = [{}] })"), "TypeError", "name is required");
     assert_eq!(
-        name("registerProcessor('a', class { static parameterDescriptors = [{ name: 'x', automationRate: 'x-rate' }] })"),
+        name("registerProcessor('a', class { static parameterDescriptors = [{}] })"),
+        "TypeError",
+        "name is required"
+    );
+    assert_eq!(
+        name(
+            "registerProcessor('a', class { static parameterDescriptors = [{ name: 'x', automationRate: 'x-rate' }] })"
+        ),
         "TypeError"
     );
-    assert_eq!(name("registerProcessor('a', class { static parameterDescriptors = [{ name: 'x', minValue: NaN }] })"), "TypeError");
+    assert_eq!(
+        name("registerProcessor('a', class { static parameterDescriptors = [{ name: 'x', minValue: NaN }] })"),
+        "TypeError"
+    );
 }
 
 #[test]
@@ -80,11 +91,15 @@ fn duplicate_parameter_names_are_not_supported() {
 #[test]
 fn a_default_outside_the_range_is_an_invalid_state() {
     assert_eq!(
-        name("registerProcessor('a', class { static parameterDescriptors = [{ name: 'g', defaultValue: 2, maxValue: 1 }] })"),
+        name(
+            "registerProcessor('a', class { static parameterDescriptors = [{ name: 'g', defaultValue: 2, maxValue: 1 }] })"
+        ),
         "InvalidStateError"
     );
     assert_eq!(
-        name("registerProcessor('a', class { static parameterDescriptors = [{ name: 'g', defaultValue: -1, minValue: 0 }] })"),
+        name(
+            "registerProcessor('a', class { static parameterDescriptors = [{ name: 'g', defaultValue: -1, minValue: 0 }] })"
+        ),
         "InvalidStateError"
     );
 }

@@ -11,7 +11,9 @@ use super::args::BenchArgs;
 use super::{Failure, module_root};
 use crate::engine::{AudioBuses, Instance, NodeOptions, ParamFrame, RENDER_QUANTUM, Realm, RealmConfig};
 use crate::port::channel_pair;
-use crate::render::{HostSide, ModuleSource, Percentiles, Pipeline, PipelineConfig, PipelineEvent, Recipe, RenderStats};
+use crate::render::{
+    HostSide, ModuleSource, Percentiles, Pipeline, PipelineConfig, PipelineEvent, Recipe, RenderStats,
+};
 
 /// Alternating bare/pipeline rounds of a non-real-time run.
 const ROUNDS: usize = 5;
@@ -90,7 +92,8 @@ pub(crate) fn run(args: &BenchArgs, stdout: &mut dyn Write) -> Result<(), Failur
     for _ in 0..64 {
         driver.block(&mut instances, false, false);
     }
-    let rss_mb_per_instance = resident_bytes().saturating_sub(rss_before) as f64 / 1e6 / (args.instances as usize) as f64;
+    let rss_mb_per_instance =
+        resident_bytes().saturating_sub(rss_before) as f64 / 1e6 / (args.instances as usize) as f64;
     for (pipeline, _) in &instances {
         pipeline.stats().reset();
     }
@@ -126,7 +129,8 @@ pub(crate) fn run(args: &BenchArgs, stdout: &mut dyn Write) -> Result<(), Failur
         }
         driver.block(&mut instances, args.realtime, true);
         if args.realtime {
-            let due = realtime_start + Duration::from_secs_f64((block + 1) as f64 * (args.host_block as usize) as f64 / args.sample_rate);
+            let due = realtime_start
+                + Duration::from_secs_f64((block + 1) as f64 * (args.host_block as usize) as f64 / args.sample_rate);
             sleep_until(due);
         }
         track_swap(&mut swap, &mut hot_swap, &mut instances[0])?;
@@ -163,11 +167,7 @@ pub(crate) fn run(args: &BenchArgs, stdout: &mut dyn Write) -> Result<(), Failur
         rss_mb_per_instance,
         hot_swap,
     };
-    let text = if args.json {
-        serde_json::to_string(&report).map_err(Failure::io)?
-    } else {
-        human(&report)
-    };
+    let text = if args.json { serde_json::to_string(&report).map_err(Failure::io)? } else { human(&report) };
     writeln!(stdout, "{text}").map_err(Failure::io)
 }
 
@@ -249,7 +249,8 @@ fn bare(recipe: &Recipe, args: &BenchArgs) -> Result<Bare, Failure> {
     }
     let name = match &recipe.processor {
         Some(name) => name.clone(),
-        None => crate::engine::offline::first_processor(&mut realm).ok_or_else(|| Failure::usage("no processor is registered"))?,
+        None => crate::engine::offline::first_processor(&mut realm)
+            .ok_or_else(|| Failure::usage("no processor is registered"))?,
     };
     let (_main, router) = channel_pair();
     let instance = Instance::new(realm, router, &name, &NodeOptions::default(), Some(2)).map_err(Failure::usage)?;
@@ -343,7 +344,12 @@ impl Driver {
 
     fn host_cost(&mut self) -> HostCost {
         self.costs.sort_unstable();
-        let at = |q: f64| self.costs.get(((self.costs.len() as f64 * q) as usize).min(self.costs.len().saturating_sub(1))).copied().unwrap_or(0) as f64;
+        let at = |q: f64| {
+            self.costs
+                .get(((self.costs.len() as f64 * q) as usize).min(self.costs.len().saturating_sub(1)))
+                .copied()
+                .unwrap_or(0) as f64
+        };
         HostCost { p50: at(0.5), p99: at(0.99), max: self.costs.last().copied().unwrap_or(0) as f64 }
     }
 }
@@ -373,14 +379,24 @@ fn human(report: &Report) -> String {
         report.seconds,
         if report.realtime { " (real-time)" } else { "" }
     );
-    text += &format!("  rtf {:.1} (bare {:.1}, overhead {:+.1} %)\n", report.rtf, report.bare_rtf, report.overhead * 100.0);
+    text +=
+        &format!("  rtf {:.1} (bare {:.1}, overhead {:+.1} %)\n", report.rtf, report.bare_rtf, report.overhead * 100.0);
     let r = report.render_us;
-    text += &format!("  render per quantum: p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs, max {:.1} µs\n", r.p50, r.p99, r.p999, r.max);
+    text += &format!(
+        "  render per quantum: p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs, max {:.1} µs\n",
+        r.p50, r.p99, r.p999, r.max
+    );
     let h = report.host_ns_per_block;
     text += &format!("  host per block: p50 {:.0} ns, p99 {:.0} ns, max {:.0} ns\n", h.p50, h.p99, h.max);
-    text += &format!("  underruns {}, latency {} frames, {:.1} MB resident per instance", report.underruns, report.latency_frames, report.rss_mb_per_instance);
+    text += &format!(
+        "  underruns {}, latency {} frames, {:.1} MB resident per instance",
+        report.underruns, report.latency_frames, report.rss_mb_per_instance
+    );
     if let Some(swap) = report.hot_swap {
-        text += &format!("\n  hot swap: ready {:.1} ms, audible {:.1} ms, {} underruns", swap.ready_ms, swap.audible_ms, swap.underruns);
+        text += &format!(
+            "\n  hot swap: ready {:.1} ms, audible {:.1} ms, {} underruns",
+            swap.ready_ms, swap.audible_ms, swap.underruns
+        );
     }
     text
 }

@@ -41,7 +41,9 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
         (None, None, None) => sample_rate.round() as u64,
     };
     let options = match &args.options {
-        Some(text) => serde_json::from_str(text).map_err(|e| Failure::usage(format!("--options: invalid JSON: {e}")))?,
+        Some(text) => {
+            serde_json::from_str(text).map_err(|e| Failure::usage(format!("--options: invalid JSON: {e}")))?
+        }
         None => Value::Null,
     };
     let input = match file {
@@ -92,7 +94,9 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
             stdout.write_all(lines.as_bytes()).map_err(Failure::io)?;
         } else {
             let mut file = BufWriter::new(File::create(target).map_err(|e| Failure::io(format!("{target}: {e}")))?);
-            file.write_all(lines.as_bytes()).and_then(|()| file.flush()).map_err(|e| Failure::io(format!("{target}: {e}")))?;
+            file.write_all(lines.as_bytes())
+                .and_then(|()| file.flush())
+                .map_err(|e| Failure::io(format!("{target}: {e}")))?;
         }
     }
     Ok(())
@@ -113,9 +117,8 @@ fn progress_bar(frames: u64, sample_rate: f64) -> ProgressBar {
 /// `FRAME:JSON`.
 fn parse_post(text: &str, port: PortName) -> Result<Post, Failure> {
     let flag = if port == PortName::Node { "--post" } else { "--post-global" };
-    let (frame, json) = text
-        .split_once(':')
-        .ok_or_else(|| Failure::usage(format!("{flag} '{text}': expected FRAME:JSON")))?;
+    let (frame, json) =
+        text.split_once(':').ok_or_else(|| Failure::usage(format!("{flag} '{text}': expected FRAME:JSON")))?;
     let frame = frame
         .trim()
         .parse()

@@ -27,10 +27,7 @@ impl FromStr for InputSignal {
         let (kind, arg) = text.split_once(':').map_or((text, None), |(k, a)| (k, Some(a)));
         let number = |what: &str| -> Result<f64, String> {
             let arg = arg.ok_or_else(|| format!("'{kind}' needs a value: {kind}:{what}"))?;
-            arg.parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| format!("'{arg}' is not a finite number"))
+            arg.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| format!("'{arg}' is not a finite number"))
         };
         let no_arg = |signal: Self| match arg {
             Some(_) => Err(format!("'{kind}' takes no value")),
@@ -43,7 +40,9 @@ impl FromStr for InputSignal {
             "impulse" => no_arg(Self::Impulse),
             "silence" => no_arg(Self::Silence),
             "none" => no_arg(Self::None),
-            _ => Err(format!("unknown input signal '{text}' (use sine:FREQ, noise, impulse, silence, dc:VALUE or none)")),
+            _ => {
+                Err(format!("unknown input signal '{text}' (use sine:FREQ, noise, impulse, silence, dc:VALUE or none)"))
+            }
         }
     }
 }
@@ -57,7 +56,8 @@ impl InputSignal {
             match self {
                 Self::Sine(freq) => (0..frames).map(|n| (TAU * freq * n as f64 / sample_rate).sin() as f32).collect(),
                 Self::Noise => {
-                    let mut state = 0x9E37_79B9_7F4A_7C15u64 ^ (u64::from(index) + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                    let mut state =
+                        0x9E37_79B9_7F4A_7C15u64 ^ (u64::from(index) + 1).wrapping_mul(0xBF58_476D_1CE4_E5B9);
                     (0..frames).map(|_| next_noise(&mut state)).collect()
                 }
                 Self::Impulse => (0..frames).map(|n| if n == 0 { 1.0 } else { 0.0 }).collect(),

@@ -39,7 +39,8 @@ impl Instance {
     ) -> Result<Self, CreateError> {
         let mut node = Node::new(&mut realm, name, options, connected, PROCESSOR_PORT)?;
         let construction_error = node.take_error();
-        let mut instance = Self { realm, node, router, outgoing: Vec::new(), construction_error: construction_error.clone() };
+        let mut instance =
+            Self { realm, node, router, outgoing: Vec::new(), construction_error: construction_error.clone() };
         if let Some(error) = construction_error {
             instance.router.processor_error(error);
         }

@@ -37,9 +37,7 @@ impl ModuleSet {
     /// A module set whose disk imports must stay inside `root`.
     pub fn new(root: Option<PathBuf>) -> Result<Self, String> {
         let root = match root {
-            Some(root) => {
-                Some(root.canonicalize().map_err(|e| format!("module root '{}': {e}", root.display()))?)
-            }
+            Some(root) => Some(root.canonicalize().map_err(|e| format!("module root '{}': {e}", root.display()))?),
             None => None,
         };
         Ok(Self {
@@ -89,7 +87,8 @@ impl ModuleSet {
             Some(module) => module,
             None => {
                 let source = Source::from_bytes(text.as_bytes()).with_path(&path);
-                let module = Module::parse(source, None, context).map_err(|e| ScriptError::from_js(&e, Some(&display), context))?;
+                let module = Module::parse(source, None, context)
+                    .map_err(|e| ScriptError::from_js(&e, Some(&display), context))?;
                 self.remember(&path, &module, text);
                 module
             }
@@ -180,7 +179,8 @@ impl ModuleSet {
                 .into(),
         };
         let source = Source::from_bytes(text.as_bytes()).with_path(path);
-        let module = Module::parse(source, None, context).map_err(|e| ScriptError::from_js(&e, Some(&display), context))?;
+        let module =
+            Module::parse(source, None, context).map_err(|e| ScriptError::from_js(&e, Some(&display), context))?;
         self.remember(path, &module, text);
         Ok(module)
     }
@@ -257,11 +257,7 @@ impl ModuleLoader for ModuleSet {
 
 /// Byte offset of a 1-based line and column (in characters).
 fn offset_of(text: &str, line: u32, col: u32) -> Option<usize> {
-    let line_start = if line <= 1 {
-        0
-    } else {
-        text.match_indices('\n').nth(line as usize - 2).map(|(i, _)| i + 1)?
-    };
+    let line_start = if line <= 1 { 0 } else { text.match_indices('\n').nth(line as usize - 2).map(|(i, _)| i + 1)? };
     let rest = &text[line_start..];
     let column = rest.char_indices().nth(col.saturating_sub(1) as usize).map_or(rest.len(), |(i, _)| i);
     Some(line_start + column)

@@ -221,7 +221,11 @@ impl Node {
                     .with_message("the processor has no process() method (process is not a function)")
                     .into());
             };
-            function.call(&this, &[self.inputs.value().clone(), self.outputs.value().clone(), parameters.into()], realm.context())
+            function.call(
+                &this,
+                &[self.inputs.value().clone(), self.outputs.value().clone(), parameters.into()],
+                realm.context(),
+            )
         });
         match result {
             Ok(active) => {

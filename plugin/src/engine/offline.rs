@@ -227,10 +227,11 @@ impl Automation {
         let descriptors = node.descriptors();
         let mut per_param = vec![Vec::new(); descriptors.len()];
         for step in steps {
-            let index = descriptors.iter().position(|d| d.name == step.name).ok_or_else(|| RenderError::UnknownParam {
-                name: step.name.clone(),
-                known: descriptors.iter().map(|d| d.name.clone()).collect(),
-            })?;
+            let index =
+                descriptors.iter().position(|d| d.name == step.name).ok_or_else(|| RenderError::UnknownParam {
+                    name: step.name.clone(),
+                    known: descriptors.iter().map(|d| d.name.clone()).collect(),
+                })?;
             per_param[index].push((step.frame, step.value));
         }
         for list in &mut per_param {
@@ -251,7 +252,8 @@ impl Automation {
         for index in 0..self.steps.len() {
             let steps = &self.steps[index];
             let (min, max) = self.clamp[index];
-            let mut value = steps.iter().take_while(|&&(f, _)| f <= start).last().map_or(self.initial[index], |&(_, v)| v);
+            let mut value =
+                steps.iter().take_while(|&&(f, _)| f <= start).last().map_or(self.initial[index], |&(_, v)| v);
             let mut next = steps.iter().skip_while(|&&(f, _)| f <= start).peekable();
             for (offset, out) in self.scratch.iter_mut().enumerate() {
                 let frame = start + offset as u64;

@@ -97,10 +97,8 @@ impl NodeOptions {
         let output_channel_count = match given.get("outputChannelCount") {
             None | Some(Value::Null) => None,
             Some(Value::Array(items)) => {
-                let counts = items
-                    .iter()
-                    .map(|item| unsigned(item, "outputChannelCount[]"))
-                    .collect::<Result<Vec<_>, _>>()?;
+                let counts =
+                    items.iter().map(|item| unsigned(item, "outputChannelCount[]")).collect::<Result<Vec<_>, _>>()?;
                 if let Some(bad) = counts.iter().find(|&&c| c == 0 || c > MAX_CHANNELS) {
                     return Err(error(
                         "NotSupportedError",
@@ -125,7 +123,10 @@ impl NodeOptions {
             Some(value) => {
                 let count = unsigned(value, "channelCount")?;
                 if count == 0 || count > MAX_CHANNELS {
-                    return Err(error("NotSupportedError", format!("channelCount {count} is not in 1..={MAX_CHANNELS}")));
+                    return Err(error(
+                        "NotSupportedError",
+                        format!("channelCount {count} is not in 1..={MAX_CHANNELS}"),
+                    ));
                 }
                 count
             }

@@ -61,10 +61,7 @@ pub struct ParamFrame {
 impl ParamFrame {
     /// A frame holding each parameter at a constant value.
     pub fn constant(values: &[f32]) -> Self {
-        Self {
-            values: values.iter().map(|&v| [v; RENDER_QUANTUM]).collect(),
-            constant: vec![true; values.len()],
-        }
+        Self { values: values.iter().map(|&v| [v; RENDER_QUANTUM]).collect(), constant: vec![true; values.len()] }
     }
 
     /// Sets parameter `index` for this quantum from 128 values, collapsing to a

@@ -114,7 +114,12 @@ pub struct RealmConfig {
 impl RealmConfig {
     /// Defaults for a sample rate.
     pub fn new(sample_rate: f64) -> Self {
-        Self { sample_rate, module_root: None, loop_limit: DEFAULT_LOOP_LIMIT, recursion_limit: DEFAULT_RECURSION_LIMIT }
+        Self {
+            sample_rate,
+            module_root: None,
+            loop_limit: DEFAULT_LOOP_LIMIT,
+            recursion_limit: DEFAULT_RECURSION_LIMIT,
+        }
     }
 }
 
@@ -141,8 +146,10 @@ impl Realm {
     /// Builds the context, installs the natives and evaluates the internal scripts.
     pub fn new(config: &RealmConfig) -> Result<Self, ScriptError> {
         let modules = Rc::new(ModuleSet::new(config.module_root.clone()).map_err(|e| ScriptError::new("Error", e))?);
-        let mut context =
-            Context::builder().module_loader(modules.clone()).build().map_err(|e| ScriptError::new("Error", e.to_string()))?;
+        let mut context = Context::builder()
+            .module_loader(modules.clone())
+            .build()
+            .map_err(|e| ScriptError::new("Error", e.to_string()))?;
         let limits = context.runtime_limits_mut();
         limits.set_loop_iteration_limit(config.loop_limit);
         limits.set_recursion_limit(config.recursion_limit);
@@ -262,7 +269,8 @@ impl Realm {
             .map(|(k, v)| JsArray::from_iter([k.clone().into(), v.clone()], &mut self.context).into())
             .collect();
         let list = JsArray::from_iter(pairs, &mut self.context);
-        let object = self.internals.parameter_object.clone().call(&JsValue::undefined(), &[list.into()], &mut self.context)?;
+        let object =
+            self.internals.parameter_object.clone().call(&JsValue::undefined(), &[list.into()], &mut self.context)?;
         object.as_object().ok_or_else(|| JsNativeError::typ().with_message("parameters is not an object").into())
     }
 
@@ -337,8 +345,10 @@ fn install(context: &mut Context) -> JsResult<Internals> {
         .property(js_string!("globalPortId"), SCOPE_PORT, Attribute::READONLY)
         .build();
     let clone = evaluate_internal(context, "worklet:clone.js", include_str!("js/clone.js"), &[native.clone().into()])?;
-    let internals = evaluate_internal(context, "worklet:scope.js", include_str!("js/scope.js"), &[native.into(), clone])?;
-    let internals = internals.as_object().ok_or_else(|| JsNativeError::typ().with_message("scope.js returned no object"))?;
+    let internals =
+        evaluate_internal(context, "worklet:scope.js", include_str!("js/scope.js"), &[native.into(), clone])?;
+    let internals =
+        internals.as_object().ok_or_else(|| JsNativeError::typ().with_message("scope.js returned no object"))?;
     let function = |name: &str, context: &mut Context| -> JsResult<JsObject> {
         internals
             .get(JsString::from(name), context)?
@@ -361,7 +371,8 @@ fn install(context: &mut Context) -> JsResult<Internals> {
 fn evaluate_internal(context: &mut Context, path: &str, source: &str, args: &[JsValue]) -> JsResult<JsValue> {
     let script = Script::parse(Source::from_bytes(source).with_path(Path::new(path)), None, context)?;
     let function = script.evaluate(context)?;
-    let function = function.as_object().ok_or_else(|| JsNativeError::typ().with_message(format!("{path} is not a function")))?;
+    let function =
+        function.as_object().ok_or_else(|| JsNativeError::typ().with_message(format!("{path} is not a function")))?;
     function.call(&JsValue::undefined(), args, context)
 }
 
@@ -438,7 +449,10 @@ fn native_report_error(_: &JsValue, args: &[JsValue], context: &mut Context) -> 
     if let Some(modules) = context.downcast_module_loader::<ModuleSet>() {
         modules.refine_location(&mut located);
     }
-    state(context).outbox.borrow_mut().push(Outgoing::Console { level: "error".to_owned(), text: uncaught_text(&located) });
+    state(context)
+        .outbox
+        .borrow_mut()
+        .push(Outgoing::Console { level: "error".to_owned(), text: uncaught_text(&located) });
     Ok(JsValue::undefined())
 }
 
@@ -451,7 +465,10 @@ fn native_current_frame(_: &JsValue, _: &[JsValue], context: &mut Context) -> Js
 }
 
 fn array_buffer_arg(args: &[JsValue]) -> JsResult<JsArrayBuffer> {
-    let object = args.first().and_then(JsValue::as_object).ok_or_else(|| JsNativeError::typ().with_message("not an ArrayBuffer"))?;
+    let object = args
+        .first()
+        .and_then(JsValue::as_object)
+        .ok_or_else(|| JsNativeError::typ().with_message("not an ArrayBuffer"))?;
     JsArrayBuffer::from_object(object)
 }
 

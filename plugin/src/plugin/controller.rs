@@ -164,7 +164,8 @@ impl Control {
                     self.status.set_error(None);
                     self.map_slots(&ready);
                 }
-                *self.status.processor.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(ready.processor);
+                *self.status.processor.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some(ready.processor);
                 self.status.generations.fetch_add(1, Ordering::Relaxed);
                 self.signal_ready();
             }

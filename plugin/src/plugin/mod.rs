@@ -227,7 +227,8 @@ impl Plugin for Worklet {
 
 impl ClapPlugin for Worklet {
     const CLAP_ID: &'static str = "dev.worklet.worklet";
-    const CLAP_DESCRIPTION: Option<&'static str> = Some("Web Audio AudioWorkletProcessor scripts, live-coded in JavaScript");
+    const CLAP_DESCRIPTION: Option<&'static str> =
+        Some("Web Audio AudioWorkletProcessor scripts, live-coded in JavaScript");
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;
     const CLAP_FEATURES: &'static [ClapFeature] =

@@ -253,7 +253,13 @@ mod tests {
     use crate::engine::AutomationRate;
 
     fn descriptor(name: &str, min: f32, max: f32) -> ParamDescriptor {
-        ParamDescriptor { name: name.into(), default_value: min, min_value: min, max_value: max, automation_rate: AutomationRate::ARate }
+        ParamDescriptor {
+            name: name.into(),
+            default_value: min,
+            min_value: min,
+            max_value: max,
+            automation_rate: AutomationRate::ARate,
+        }
     }
 
     #[test]

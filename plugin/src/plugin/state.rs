@@ -131,9 +131,18 @@ mod tests {
     fn corrupt_or_foreign_state_is_an_error() {
         assert!(SavedState::parse("{").is_err());
         assert!(SavedState::parse(r#"{"version": 1, "modules": []}"#).is_err());
-        assert!(SavedState::parse(r#"{"version": 99, "modules": [{"name": "a.js", "text": ""}]}"#).unwrap_err().contains("newer"));
-        assert!(SavedState::parse(r#"{"version": 1, "modules": [{"name": "a.js", "text": ""}], "slots": [["x", 64]]}"#).is_err());
-        assert!(SavedState::parse(r#"{"version": 1, "modules": [{"name": "a.js", "text": ""}], "surprise": 1}"#).is_err());
+        assert!(
+            SavedState::parse(r#"{"version": 99, "modules": [{"name": "a.js", "text": ""}]}"#)
+                .unwrap_err()
+                .contains("newer")
+        );
+        assert!(
+            SavedState::parse(r#"{"version": 1, "modules": [{"name": "a.js", "text": ""}], "slots": [["x", 64]]}"#)
+                .is_err()
+        );
+        assert!(
+            SavedState::parse(r#"{"version": 1, "modules": [{"name": "a.js", "text": ""}], "surprise": 1}"#).is_err()
+        );
     }
 
     #[test]

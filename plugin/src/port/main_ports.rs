@@ -151,7 +151,9 @@ impl MainPorts {
             return;
         }
         self.closed.insert(port);
-        self.ready.retain(|r| !matches!(r, Received::Message { port: p, .. } | Received::MessageError { port: p } if *p == port));
+        self.ready.retain(
+            |r| !matches!(r, Received::Message { port: p, .. } | Received::MessageError { port: p } if *p == port),
+        );
         self.flush_backlog();
         if self.to_realm.push(ToRealm::Close { port }).is_err() {
             self.backlog.push_back(ToRealm::Close { port });

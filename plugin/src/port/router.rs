@@ -267,7 +267,15 @@ mod tests {
         let mut inbox = Inbox::default();
         // A realm channel (10, 11); 11 goes to the main side.
         router.entangle(10, 11);
-        router.post(PROCESSOR_PORT, Message { data: json!({"$port": 0}), ports: vec![11], moved: vec![MovedPort { id: 11, ..MovedPort::default() }] }, &mut inbox);
+        router.post(
+            PROCESSOR_PORT,
+            Message {
+                data: json!({"$port": 0}),
+                ports: vec![11],
+                moved: vec![MovedPort { id: 11, ..MovedPort::default() }],
+            },
+            &mut inbox,
+        );
         assert!(matches!(main.try_receive(), Some(Received::Message { ports, .. }) if ports == [11]));
         // The realm posts 1 (taken), 2 and 3 (in flight) to 11.
         router.post(10, text(1), &mut inbox);

@@ -107,9 +107,10 @@ fn check_tag(tag: &str, body: &Value, depth: usize) -> Result<(), WireError> {
             .map(|_| ())
             .ok_or_else(bad),
         "$date" => (body.is_number() || body.as_str() == Some("NaN")).then_some(()).ok_or_else(bad),
-        "$regexp" => (body.get("source").is_some_and(Value::is_string) && body.get("flags").is_some_and(Value::is_string))
-            .then_some(())
-            .ok_or_else(bad),
+        "$regexp" => (body.get("source").is_some_and(Value::is_string)
+            && body.get("flags").is_some_and(Value::is_string))
+        .then_some(())
+        .ok_or_else(bad),
         "$error" => body.is_object().then_some(()).ok_or_else(bad),
         "$ref" | "$port" => body.as_u64().map(|_| ()).ok_or_else(bad),
         "$def" => match body.as_array().map(Vec::as_slice) {
@@ -131,9 +132,10 @@ fn check_tag(tag: &str, body: &Value, depth: usize) -> Result<(), WireError> {
             bytes.iter().all(|b| b.as_u64().is_some_and(|b| b < 256)).then_some(()).ok_or_else(bad)
         }
         "$view" => {
-            let ok = body.get("type").and_then(Value::as_str).is_some_and(|t| t == "DataView" || TYPED_ARRAYS.contains(&t))
-                && body.get("byteOffset").is_some_and(Value::is_u64)
-                && body.get("length").is_some_and(Value::is_u64);
+            let ok =
+                body.get("type").and_then(Value::as_str).is_some_and(|t| t == "DataView" || TYPED_ARRAYS.contains(&t))
+                    && body.get("byteOffset").is_some_and(Value::is_u64)
+                    && body.get("length").is_some_and(Value::is_u64);
             if !ok {
                 return Err(bad());
             }
@@ -175,7 +177,10 @@ fn display_tag(tag: &str, body: &Value, buffers: &mut std::collections::HashMap<
             if let Some(bytes) = tag_of(inner).filter(|(t, _)| *t == "$ArrayBuffer").and_then(|(_, b)| bytes_of(b)) {
                 buffers.insert(id.as_u64()?, bytes);
             }
-            Some(Value::Object(Map::from_iter([("$def".to_owned(), Value::Array(vec![id.clone(), display(inner, buffers)]))])))
+            Some(Value::Object(Map::from_iter([(
+                "$def".to_owned(),
+                Value::Array(vec![id.clone(), display(inner, buffers)]),
+            )])))
         }
         "$view" => {
             let buffer = body.get("buffer")?;

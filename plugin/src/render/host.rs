@@ -137,7 +137,14 @@ impl HostSide {
         }
     }
 
-    fn run_chunk(&mut self, inputs: &[&[f32]], outputs: &mut [&mut [f32]], changes: &[ParamChange], done: usize, chunk: usize) {
+    fn run_chunk(
+        &mut self,
+        inputs: &[&[f32]],
+        outputs: &mut [&mut [f32]],
+        changes: &[ParamChange],
+        done: usize,
+        chunk: usize,
+    ) {
         for link in [&mut self.current, &mut self.incoming].into_iter().flatten() {
             let start = link.fed();
             for change in changes.iter().filter(|c| (done..done + chunk).contains(&(c.offset as usize))) {

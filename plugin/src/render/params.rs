@@ -109,7 +109,12 @@ pub(crate) struct ParamTrack {
 impl ParamTrack {
     /// Starts from the shared current values (a previous generation's), or from
     /// the node's initial values where there are none.
-    pub(crate) fn new(descriptors: &[ParamDescriptor], initial: &[f32], slots: Vec<Option<usize>>, shared: &SharedParams) -> Self {
+    pub(crate) fn new(
+        descriptors: &[ParamDescriptor],
+        initial: &[f32],
+        slots: Vec<Option<usize>>,
+        shared: &SharedParams,
+    ) -> Self {
         let current: Vec<f32> = slots
             .iter()
             .zip(initial)
@@ -138,7 +143,12 @@ impl ParamTrack {
 
     /// The parameter values for the quantum starting at `start`: a ramp to any
     /// new request, then the sample-accurate events that fall inside the quantum.
-    pub(crate) fn frame(&mut self, start: u64, events: &mut rtrb::Consumer<ParamEvent>, shared: &SharedParams) -> &ParamFrame {
+    pub(crate) fn frame(
+        &mut self,
+        start: u64,
+        events: &mut rtrb::Consumer<ParamEvent>,
+        shared: &SharedParams,
+    ) -> &ParamFrame {
         for (index, values) in self.work.iter_mut().enumerate() {
             let from = self.current[index];
             values.fill(from);

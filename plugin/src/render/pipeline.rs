@@ -77,8 +77,12 @@ impl Pipeline {
         let (retired_tx, retired) = RingBuffer::new(RETIRED_CAPACITY);
         let host = HostSide::new(&config, links_rx, retired_tx, telemetry.clone());
         let (ready_tx, ready_rx) = channel();
-        let shared =
-            Shared { config, params: Arc::new(SharedParams::default()), telemetry, stats: Arc::new(RenderStats::default()) };
+        let shared = Shared {
+            config,
+            params: Arc::new(SharedParams::default()),
+            telemetry,
+            stats: Arc::new(RenderStats::default()),
+        };
         let pipeline = Self {
             shared,
             links,
@@ -127,7 +131,11 @@ impl Pipeline {
                     }
                     self.ports = generation.ports.take();
                     self.ready = Some(ready.clone());
-                    events.push(PipelineEvent::Ready { generation: id, ready, build_time: generation.submitted.elapsed() });
+                    events.push(PipelineEvent::Ready {
+                        generation: id,
+                        ready,
+                        build_time: generation.submitted.elapsed(),
+                    });
                 }
                 Err(error) => {
                     generation.stop.store(true, Ordering::Release);

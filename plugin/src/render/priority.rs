@@ -18,7 +18,8 @@ pub fn request_realtime(priority: u8) -> bool {
         use thread_priority::{ThreadPriority, ThreadPriorityValue};
         if let Ok(value) = ThreadPriorityValue::try_from(priority.clamp(1, 99)) {
             let policy = ThreadSchedulePolicy::Realtime(RealtimeThreadSchedulePolicy::Fifo);
-            if set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Crossplatform(value), policy).is_ok() {
+            if set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Crossplatform(value), policy).is_ok()
+            {
                 return true;
             }
         }

@@ -16,7 +16,11 @@ pub struct RenderStats {
 
 impl Default for RenderStats {
     fn default() -> Self {
-        Self { buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(), max_ns: AtomicU64::new(0), count: AtomicU64::new(0) }
+        Self {
+            buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            max_ns: AtomicU64::new(0),
+            count: AtomicU64::new(0),
+        }
     }
 }
 

@@ -108,8 +108,13 @@ pub(crate) fn spawn(
     let (events_tx, events_rx) = RingBuffer::new(EVENT_CAPACITY);
     let stop = Arc::new(AtomicBool::new(false));
     let sleeping = Arc::new(AtomicBool::new(false));
-    let endpoints =
-        Endpoints { input: input_rx, output: output_tx, events: events_rx, stop: stop.clone(), sleeping: sleeping.clone() };
+    let endpoints = Endpoints {
+        input: input_rx,
+        output: output_tx,
+        events: events_rx,
+        stop: stop.clone(),
+        sleeping: sleeping.clone(),
+    };
     let (config, params, telemetry, stats) =
         (config.clone(), shared.params.clone(), shared.telemetry.clone(), shared.stats.clone());
     let handle = std::thread::Builder::new()
@@ -161,8 +166,9 @@ fn build(
     }
     let processor = match &recipe.processor {
         Some(name) => name.clone(),
-        None => offline::first_processor(&mut realm)
-            .ok_or_else(|| ScriptError::new("NotSupportedError", "no processor is registered (call registerProcessor)"))?,
+        None => offline::first_processor(&mut realm).ok_or_else(|| {
+            ScriptError::new("NotSupportedError", "no processor is registered (call registerProcessor)")
+        })?,
     };
     let options = NodeOptions::from_json(&recipe.options).map_err(|e| ScriptError::new(e.name, e.message))?;
     let instance = Instance::new(realm, router, &processor, &options, Some(config.input_channels as u32))
