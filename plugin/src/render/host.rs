@@ -168,11 +168,11 @@ impl HostSide {
             if incoming.read(&mut self.incoming_scratch, chunk) > 0 {
                 self.telemetry.count_underrun();
             }
-            let faded = self.faded;
-            for (old, new) in self.current_scratch.iter_mut().zip(&self.incoming_scratch) {
-                for frame in silent..chunk {
-                    let x = ((faded + frame - silent) as f32 / self.fade_frames as f32).min(1.0);
-                    old[frame] = (x * FRAC_PI_2).cos() * old[frame] + (x * FRAC_PI_2).sin() * new[frame];
+            for frame in silent..chunk {
+                let x = ((self.faded + frame - silent) as f32 / self.fade_frames as f32).min(1.0);
+                let (new_gain, old_gain) = (x * FRAC_PI_2).sin_cos();
+                for (old, new) in self.current_scratch.iter_mut().zip(&self.incoming_scratch) {
+                    old[frame] = old_gain * old[frame] + new_gain * new[frame];
                 }
             }
             self.faded += chunk - silent;

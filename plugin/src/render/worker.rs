@@ -258,9 +258,11 @@ impl Worker {
             }
             self.stats.record(elapsed);
             self.track.publish(&self.params);
-            host_out.clear();
-            if let (Some(dest), Some(src)) = (host_out.buses.first_mut(), outputs.buses.first()) {
-                mix_channels(src, dest, crate::engine::options::ChannelInterpretation::Speakers);
+            match (host_out.buses.first_mut(), outputs.buses.first()) {
+                (Some(dest), Some(src)) => {
+                    mix_channels(src, dest, crate::engine::options::ChannelInterpretation::Speakers)
+                }
+                _ => host_out.clear(),
             }
             write_quantum(&mut self.endpoints.output, &host_out);
             self.frame += RENDER_QUANTUM as u64;
