@@ -82,7 +82,7 @@ impl Controller {
         let reload = Arc::new(AtomicBool::new(false));
         let flag = reload.clone();
         let thread = std::thread::Builder::new().name("worklet-control".into()).spawn(move || {
-            let mut control = Control { pipeline, params, status, state, loading: None, ready: Some(ready_tx) };
+            let mut control = Control { pipeline, params, status, state, fallback: None, ready: Some(ready_tx) };
             control.run(&receiver, &flag);
         })?;
         let controller = Self { commands, reload, thread: Some(thread) };
@@ -119,23 +119,26 @@ struct Control {
     params: Arc<WorkletParams>,
     status: Arc<Status>,
     state: SavedState,
-    /// The generation being built and whether it is the factory fallback.
-    loading: Option<(u64, bool)>,
+    /// The generation built from the factory default after the state failed.
+    fallback: Option<u64>,
     ready: Option<Sender<()>>,
 }
 
 impl Control {
     fn run(&mut self, commands: &Receiver<Command>, reload: &AtomicBool) {
-        self.start(self.state.clone(), false);
+        self.build(self.state.recipe(), false);
         let mut last_sync = Instant::now();
         loop {
             match commands.recv_timeout(POLL) {
-                Ok(Command::Load(state)) => self.start(state, false),
+                Ok(Command::Load(state)) => {
+                    self.state = state;
+                    self.build(self.state.recipe(), false);
+                }
                 Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
                 Err(RecvTimeoutError::Timeout) => {}
             }
             if reload.swap(false, Ordering::AcqRel) {
-                self.start(self.state.clone(), false);
+                self.build(self.state.recipe(), false);
             }
             for event in self.pipeline.poll() {
                 self.handle(event);
@@ -148,16 +151,24 @@ impl Control {
         }
     }
 
-    fn start(&mut self, state: SavedState, fallback: bool) {
-        self.state = state;
-        match self.pipeline.load(self.state.recipe()) {
-            Ok(id) => self.loading = Some((id, fallback)),
+    /// Builds a generation; `fallback` marks the factory default played because
+    /// the state's own sources failed.
+    fn build(&mut self, recipe: crate::render::Recipe, fallback: bool) {
+        match self.pipeline.load(recipe) {
+            Ok(id) => {
+                if fallback {
+                    self.fallback = Some(id);
+                }
+            }
             Err(error) => self.status.set_error(Some(format!("cannot start a render thread: {error}"))),
         }
     }
 
     fn handle(&mut self, event: PipelineEvent) {
-        let fallback = self.loading.is_some_and(|(_, fallback)| fallback);
+        let generation = match &event {
+            PipelineEvent::Ready { generation, .. } | PipelineEvent::Failed { generation, .. } => *generation,
+        };
+        let fallback = self.fallback == Some(generation);
         match event {
             PipelineEvent::Ready { ready, .. } => {
                 if !fallback {
@@ -176,11 +187,7 @@ impl Control {
                 // Nothing plays yet (a broken saved state): play the factory default,
                 // keeping the user's sources in the state to be fixed.
                 if self.pipeline.ready().is_none() && !fallback {
-                    let mut default = SavedState::default();
-                    default.slots.clear();
-                    let kept = std::mem::replace(&mut self.state, default.clone());
-                    self.start(default, true);
-                    self.state = kept;
+                    self.build(SavedState::default().recipe(), true);
                 } else {
                     self.signal_ready();
                 }
@@ -197,10 +204,7 @@ impl Control {
     /// Maps the new generation's descriptors onto slots and saves the mapping.
     fn map_slots(&mut self, ready: &Ready) {
         if let Some(map) = &ready.slot_map {
-            let assigned: Vec<usize> =
-                map.iter().filter(|entry| !self.state.slots.contains(entry)).map(|&(_, slot)| slot).collect();
-            self.state.slots.clone_from(map);
-            self.state.touched.retain(|t| !assigned.contains(t));
+            self.state.adopt_slots(map);
         }
         let mapping: Vec<(usize, crate::engine::ParamDescriptor)> = ready
             .descriptors

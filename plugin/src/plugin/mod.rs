@@ -95,13 +95,14 @@ impl Worklet {
             let normalized = param.value.unmodulated_normalized_value();
             let moved = normalized.to_bits() != self.seen[slot].to_bits();
             self.seen[slot] = normalized;
+            if !(moved || remap) {
+                continue;
+            }
             let Some(range) = table.range(slot) else { continue };
-            // A centred slot's value is exact from the start (its centre is the
-            // default); an edge-default slot takes effect once it is moved.
-            if (moved && !remap) || range.centred() {
+            if moved && !remap {
                 table.touch(slot);
             }
-            if table.touched(slot) && (moved || remap) {
+            if table.touched(slot) {
                 changes[count] = ParamChange { offset: 0, slot: slot as u16, value: range.value(normalized) };
                 count += 1;
             }

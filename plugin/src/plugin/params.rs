@@ -137,7 +137,9 @@ impl SlotTable {
             self.max[*slot].store(range.max, Ordering::Relaxed);
             self.log[*slot].store(range.log, Ordering::Relaxed);
             self.default[*slot].store(range.default, Ordering::Relaxed);
-            self.touched[*slot].store(touched.contains(slot), Ordering::Relaxed);
+            // A centred slot is exact from the start (its centre is the default);
+            // an edge-default slot takes effect once it is moved.
+            self.touched[*slot].store(range.centred() || touched.contains(slot), Ordering::Relaxed);
             self.mapped[*slot].store(true, Ordering::Relaxed);
             names[*slot] = Some(descriptor.name.clone());
         }

@@ -107,12 +107,12 @@ impl SavedState {
         }
     }
 
-    /// Gives every name a slot (see [`crate::render::assign_slots`]); a
-    /// reassigned slot is no longer touched. Returns whether the mapping changed.
-    pub fn assign_slots(&mut self, names: &[String]) -> bool {
-        let assigned = crate::render::assign_slots(&mut self.slots, names);
-        self.touched.retain(|t| !assigned.contains(t));
-        !assigned.is_empty()
+    /// Takes the slot map a generation built (see [`crate::render::assign_slots`]);
+    /// a slot given to a new name is no longer touched.
+    pub fn adopt_slots(&mut self, map: &[(String, usize)]) {
+        let reassigned: Vec<usize> = map.iter().filter(|entry| !self.slots.contains(entry)).map(|&(_, s)| s).collect();
+        self.slots = map.to_vec();
+        self.touched.retain(|t| !reassigned.contains(t));
     }
 }
 
@@ -146,16 +146,14 @@ mod tests {
     }
 
     #[test]
-    fn slots_are_stable_across_reordering_and_additions() {
-        let mut state = SavedState::default();
-        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(state.assign_slots(&names(&["gain", "pan"])));
-        assert_eq!(state.slots, [("gain".into(), 0), ("pan".into(), 1)]);
-        assert!(!state.assign_slots(&names(&["pan", "gain"])), "reordering keeps the mapping");
-        assert!(state.assign_slots(&names(&["drive", "pan", "gain"])));
-        assert_eq!(state.slots[2], ("drive".into(), 2));
-        state.assign_slots(&names(&["pan"]));
-        state.assign_slots(&names(&["gain", "pan"]));
-        assert_eq!(state.slots[0], ("gain".into(), 0), "a name that comes back gets its slot back");
+    fn adopting_a_map_untouches_reassigned_slots() {
+        let mut state = SavedState {
+            slots: vec![("gain".into(), 0), ("old".into(), 1)],
+            touched: vec![0, 1],
+            ..SavedState::default()
+        };
+        state.adopt_slots(&[("gain".into(), 0), ("new".into(), 1)]);
+        assert_eq!(state.slots, [("gain".into(), 0), ("new".into(), 1)]);
+        assert_eq!(state.touched, [0], "slot 1 now carries another parameter");
     }
 }

@@ -192,3 +192,30 @@ impl ParamTrack {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_stable_across_reordering_and_additions() {
+        let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut map = Vec::new();
+        assert_eq!(assign_slots(&mut map, &names(&["gain", "pan"])), [0, 1]);
+        assert_eq!(map, [("gain".into(), 0), ("pan".into(), 1)]);
+        assert!(assign_slots(&mut map, &names(&["pan", "gain"])).is_empty(), "reordering keeps the mapping");
+        assert_eq!(assign_slots(&mut map, &names(&["drive", "pan", "gain"])), [2]);
+        assert_eq!(map[2], ("drive".into(), 2));
+        assign_slots(&mut map, &names(&["pan"]));
+        assign_slots(&mut map, &names(&["gain", "pan"]));
+        assert_eq!(map[0], ("gain".into(), 0), "a name that comes back gets its slot back");
+    }
+
+    #[test]
+    fn a_full_bank_reuses_slots_of_names_that_are_gone() {
+        let mut map: Vec<(String, usize)> = (0..PARAM_SLOTS).map(|s| (format!("p{s}"), s)).collect();
+        let mut names: Vec<String> = (1..PARAM_SLOTS).map(|s| format!("p{s}")).collect();
+        names.push("new".into());
+        assert_eq!(assign_slots(&mut map, &names), [0], "p0 is gone, so its slot goes to the new name");
+    }
+}
