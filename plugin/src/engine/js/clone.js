@@ -40,6 +40,9 @@
     if (typeof value === 'function') return 'Function';
     if (ArrayBuffer.isView(value)) return value instanceof DataView ? 'DataView' : 'TypedArray';
     if (Array.isArray(value)) return 'Array';
+    // Plain objects, the common case, skip the brand checks (each one throws).
+    const prototype = Object.getPrototypeOf(value);
+    if (prototype === Object.prototype || prototype === null) return 'Object';
     for (const [kind, check] of BRANDS) if (hasBrand(check, value)) return kind;
     if (value instanceof Error) return 'Error';
     const tag = brand(value);
@@ -85,13 +88,16 @@
 
     // Pass 1: count references to find shared and cyclic objects.
     const counts = new Map();
+    const kinds = new Map();
     const visit = (value, depth) => {
       if (value === null || typeof value !== 'object' || ports.isPort(value)) return;
       if (depth > MAX_DEPTH) throw domError('DataCloneError', `the message is nested deeper than ${MAX_DEPTH} levels`);
       const seen = counts.get(value) ?? 0;
       counts.set(value, seen + 1);
       if (seen > 0) return;
-      switch (kindOf(value)) {
+      const kind = kindOf(value);
+      kinds.set(value, kind);
+      switch (kind) {
         case 'Array': for (let i = 0; i < value.length; i++) visit(value[i], depth + 1); break;
         case 'Map': for (const [k, v] of Map.prototype.entries.call(value)) { visit(k, depth + 1); visit(v, depth + 1); } break;
         case 'Set': for (const v of Set.prototype.values.call(value)) visit(v, depth + 1); break;
@@ -128,7 +134,8 @@
       return encodeObject(value);
     };
     const encodeObject = (value) => {
-      const kind = kindOf(value);
+      // A getter may hand out a fresh object on the second read.
+      const kind = kinds.get(value) ?? kindOf(value);
       switch (kind) {
         case 'Array': {
           const out = [];
