@@ -130,7 +130,6 @@ struct Internals {
     enqueue: JsObject,
     adopt: JsObject,
     run_task: JsObject,
-    pending_tasks: JsObject,
     frozen_array: JsObject,
     parameter_object: JsObject,
 }
@@ -243,11 +242,6 @@ impl Realm {
         }
     }
 
-    /// Messages queued for script-side ports (started or not).
-    pub fn pending_tasks(&mut self) -> usize {
-        self.call(&self.internals.pending_tasks.clone(), &[]).ok().and_then(|v| v.as_number()).unwrap_or(0.0) as usize
-    }
-
     /// Performs a microtask checkpoint (runs all queued promise jobs).
     pub fn run_microtasks(&mut self) {
         if let Err(error) = self.context.run_jobs() {
@@ -276,9 +270,7 @@ impl Realm {
 
     /// Converts a Boa error into a located [`ScriptError`].
     pub(crate) fn error(&mut self, error: &JsError) -> ScriptError {
-        let mut located = ScriptError::from_js(error, None, &mut self.context);
-        self.modules.refine_location(&mut located);
-        located
+        locate(error, &mut self.context)
     }
 
     /// Sends "Uncaught ..." to the console, as a browser reports an unhandled exception.
@@ -362,7 +354,6 @@ fn install(context: &mut Context) -> JsResult<Internals> {
         enqueue: function("enqueue", context)?,
         adopt: function("adopt", context)?,
         run_task: function("runTask", context)?,
-        pending_tasks: function("pendingTasks", context)?,
         frozen_array: function("frozenArray", context)?,
         parameter_object: function("parameterObject", context)?,
     })
@@ -374,6 +365,15 @@ fn evaluate_internal(context: &mut Context, path: &str, source: &str, args: &[Js
     let function =
         function.as_object().ok_or_else(|| JsNativeError::typ().with_message(format!("{path} is not a function")))?;
     function.call(&JsValue::undefined(), args, context)
+}
+
+/// The error with its location in user code, narrowed by the module texts.
+fn locate(error: &JsError, context: &mut Context) -> ScriptError {
+    let mut located = ScriptError::from_js(error, None, context);
+    if let Some(modules) = context.downcast_module_loader::<ModuleSet>() {
+        modules.refine_location(&mut located);
+    }
+    located
 }
 
 fn state(context: &Context) -> &ScopeState {
@@ -445,10 +445,7 @@ fn native_close(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResul
 
 fn native_report_error(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
     let error = JsError::from_opaque(args.first().cloned().unwrap_or_default());
-    let mut located = ScriptError::from_js(&error, None, context);
-    if let Some(modules) = context.downcast_module_loader::<ModuleSet>() {
-        modules.refine_location(&mut located);
-    }
+    let located = locate(&error, context);
     state(context)
         .outbox
         .borrow_mut()

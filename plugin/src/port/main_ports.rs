@@ -95,16 +95,6 @@ impl MainPorts {
         }
     }
 
-    /// `node.port`.
-    pub fn node_port(&self) -> PortId {
-        NODE_PORT
-    }
-
-    /// `audioWorklet.port`.
-    pub fn global_port(&self) -> PortId {
-        GLOBAL_PORT
-    }
-
     /// Whether the main side holds `port` (open and not transferred away).
     pub fn holds(&self, port: PortId) -> bool {
         self.held.contains(&port)

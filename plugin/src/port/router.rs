@@ -146,11 +146,6 @@ impl Router {
         taken
     }
 
-    /// Envelopes waiting from the main side.
-    pub fn pending_intake(&self) -> usize {
-        self.from_main.slots()
-    }
-
     fn bounced(&mut self, port: PortId, message: Message, realm: &mut dyn RealmInbox) {
         let Some(entry) = self.ports.get_mut(&port) else { return };
         entry.expected_bounces = entry.expected_bounces.saturating_sub(1);

@@ -427,11 +427,6 @@
       dispatch(port, new MessageEvent('message', init));
       return true;
     },
-    pendingTasks() {
-      let count = 0;
-      for (const port of portsById.values()) count += portState.get(port).queue.length;
-      return count;
-    },
     frozenArray(items) { return freeze(items); },
     parameterObject(entries) {
       const object = {};
