@@ -73,6 +73,12 @@ impl Live {
         output
     }
 
+    /// Everything the newest generation's main-side ports have received so far.
+    pub fn received(&mut self) -> Vec<worklet::port::Received> {
+        let ports = self.pipeline.ports().expect("a generation is ready");
+        std::iter::from_fn(|| ports.try_receive()).collect()
+    }
+
     /// Waits until the render threads have caught up with what was fed.
     pub fn settle(&self) {
         let deadline = Instant::now() + PATIENCE;

@@ -207,13 +207,7 @@ fn sample_accurate_changes_become_a_rate_arrays_and_k_rate_values() {
     let changes = [ParamChange { offset: 70, slot: 0, value: 1.0 }, ParamChange { offset: 70, slot: 1, value: 1.0 }];
     live.block(&input, 128, &changes);
     live.block(&input, 128, &[]);
-    let ports = live.pipeline.ports().unwrap();
-    let messages: Vec<_> = std::iter::from_fn(|| ports.try_receive())
-        .filter_map(|r| match r {
-            Received::Message { data, .. } => Some(data),
-            _ => None,
-        })
-        .collect();
+    let messages = worklet_tests::received_data(&live.received());
     assert_eq!(
         messages,
         [json!([0, 1, 0, 0, 0, 1, 0]), json!([128, 128, 0, 1, 1, 1, 0]), json!([256, 1, 1, 1, 1, 1, 1])],
@@ -314,8 +308,9 @@ fn a_processor_that_throws_is_reported_errored_and_silent() {
     let latency = telemetry.latency_frames() as usize;
     assert!(output[0][latency..latency + 512].iter().all(|&s| (s - 0.5).abs() < 1e-7), "sound before the error");
     assert!(output[0][latency + 512..].iter().all(|&s| s == 0.0), "silence after it");
-    let ports = live.pipeline.ports().unwrap();
-    let errors: Vec<_> = std::iter::from_fn(|| ports.try_receive())
+    let errors: Vec<_> = live
+        .received()
+        .into_iter()
         .filter_map(|r| match r {
             Received::ProcessorError(error) => Some(error),
             _ => None,

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::args::BenchArgs;
+use super::signal::InputSignal;
 use super::{Failure, module_root};
 use crate::engine::{AudioBuses, Instance, NodeOptions, ParamFrame, RENDER_QUANTUM, Realm, RealmConfig};
 use crate::port::channel_pair;
@@ -255,20 +256,19 @@ fn bare(recipe: &Recipe, args: &BenchArgs) -> Result<Bare, Failure> {
     let (_main, router) = channel_pair();
     let instance = Instance::new(realm, router, &name, &NodeOptions::default(), Some(2)).map_err(Failure::usage)?;
     let mut inputs = AudioBuses::silent(instance.node().input_channels());
-    fill_sine(&mut inputs, args.sample_rate);
+    let signal = bench_signal(2, args.sample_rate);
+    for (channel, samples) in inputs.buses.iter_mut().flatten().zip(&signal) {
+        channel.copy_from_slice(&samples[..RENDER_QUANTUM]);
+    }
     let outputs = AudioBuses::silent(instance.node().output_channels());
     let params = ParamFrame::constant(instance.node().initial_values());
     Ok(Bare { instance, inputs, outputs, params, frame: 0, rendered: 0, time: Duration::ZERO })
 }
 
-fn fill_sine(buses: &mut AudioBuses, sample_rate: f64) {
-    for bus in &mut buses.buses {
-        for channel in bus.iter_mut() {
-            for (n, sample) in channel.iter_mut().enumerate() {
-                *sample = (std::f64::consts::TAU * 440.0 * n as f64 / sample_rate).sin() as f32;
-            }
-        }
-    }
+/// One second of the input every bench uses: `--input-signal sine:440`.
+fn bench_signal(channels: usize, sample_rate: f64) -> Vec<Vec<f32>> {
+    let frames = sample_rate.round() as u64;
+    InputSignal::Sine(440.0).generate(channels as u32, frames, sample_rate).unwrap_or_default()
 }
 
 fn wait_built(pipeline: &mut Pipeline, id: u64) -> Result<PipelineEvent, Failure> {
@@ -288,20 +288,20 @@ fn wait_built(pipeline: &mut Pipeline, id: u64) -> Result<PipelineEvent, Failure
 
 /// Plays the host: a sine input, one block per call, timing every call.
 struct Driver {
+    signal: Vec<Vec<f32>>,
     input: Vec<Vec<f32>>,
     output: Vec<Vec<f32>>,
-    phase: u64,
-    sample_rate: f64,
+    position: usize,
     costs: Vec<u64>,
 }
 
 impl Driver {
     fn new(config: &PipelineConfig) -> Self {
         Self {
+            signal: bench_signal(config.input_channels, config.sample_rate),
             input: vec![vec![0.0; config.max_block]; config.input_channels],
             output: vec![vec![0.0; config.max_block]; config.output_channels],
-            phase: 0,
-            sample_rate: config.sample_rate,
+            position: 0,
             costs: Vec::with_capacity(1 << 20),
         }
     }
@@ -324,13 +324,13 @@ impl Driver {
                 }
             }
         }
-        for channel in &mut self.input {
+        for (channel, signal) in self.input.iter_mut().zip(&self.signal) {
             for (n, sample) in channel.iter_mut().enumerate() {
-                let t = (self.phase + n as u64) as f64 / self.sample_rate;
-                *sample = (std::f64::consts::TAU * 440.0 * t).sin() as f32;
+                *sample = signal[(self.position + n) % signal.len()];
             }
         }
-        self.phase += self.input[0].len() as u64;
+        self.position =
+            (self.position + self.input.first().map_or(0, Vec::len)) % self.signal.first().map_or(1, Vec::len);
         let inputs: Vec<&[f32]> = self.input.iter().map(Vec::as_slice).collect();
         for (_, host) in instances.iter_mut() {
             let mut outputs: Vec<&mut [f32]> = self.output.iter_mut().map(Vec::as_mut_slice).collect();
