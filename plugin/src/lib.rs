@@ -13,6 +13,8 @@
 //!   threads, hot swap, telemetry.
 //! * [`plugin`] — the CLAP/VST3 plugin: parameter slots, saved state, the control
 //!   thread (nice-plug glue; the only module that knows about plugin hosts).
+//! * [`gui`] — the egui editor (GUI thread): code, console, parameters, meters.
+//!   It drives the plugin's control thread through [`plugin::status`].
 //! * [`library`] — the factory processors from `processors/`, embedded.
 //! * [`cli`] — the `worklet` command line (`render`, `check`, `bench`). The caller's thread.
 //!
@@ -28,6 +30,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod gui;
 pub mod library;
 pub mod plugin;
 pub mod port;

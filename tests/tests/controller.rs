@@ -5,9 +5,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use worklet::plugin::controller::{Controller, Status};
+use worklet::plugin::controller::Controller;
 use worklet::plugin::params::WorkletParams;
 use worklet::plugin::state::{SavedModule, SavedState};
+use worklet::plugin::status::Status;
 use worklet::render::Pipeline;
 use worklet_tests::live::config;
 
@@ -55,7 +56,7 @@ fn a_broken_saved_script_is_reported_and_the_default_plays() {
     wait_for("the fixed processor", || processor(&status).as_deref() == Some("fixed"));
     assert_eq!(status.error(), None);
     assert_eq!(params.table.text(0, 0.5), "drive: 2.0", "slot 1 carries the new descriptor");
-    wait_for("the console line", || status.console.lock().unwrap().iter().any(|line| line == "info: ready"));
+    wait_for("the console line", || status.console_lines().iter().any(|line| line.to_string() == "info: ready"));
     wait_for("the saved mapping", || {
         let saved = params.state.read().unwrap().clone();
         SavedState::parse(&saved).is_ok_and(|s| s.slots == [("drive".to_owned(), 0)])

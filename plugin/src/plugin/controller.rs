@@ -1,58 +1,27 @@
 //! The control thread of one plugin instance: it owns the [`Pipeline`], builds
-//! generations from the saved state, maps their parameters onto slots, keeps the
-//! saved state current, and drains what the processor sends. It is never the
-//! audio thread and never waits on it.
+//! generations from the saved state and the editor's requests, maps their
+//! parameters onto slots, keeps the saved state current, follows linked files,
+//! and drains what the processor sends into the console. It is never the audio
+//! thread and never waits on it.
 
-use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nice_plug::prelude::*;
 
+use super::console::{ConsoleLine, LineKind, port_label};
 use super::params::WorkletParams;
-use super::state::SavedState;
-use crate::port::Received;
+use super::state::{SavedState, Sources};
+use super::status::{Request, Status};
+use super::watch::{FileChange, Watcher};
+use crate::engine::PortName;
 use crate::render::{Pipeline, PipelineEvent, Ready};
 
 /// How often the control thread looks at the pipeline.
 const POLL: Duration = Duration::from_millis(5);
-/// Console lines kept for the editor.
-const CONSOLE_LINES: usize = 512;
-
-/// What the editor and the tests can see of an instance (any thread).
-#[derive(Debug, Default)]
-pub struct Status {
-    /// The last load or state error, with its location.
-    pub error: Mutex<Option<String>>,
-    /// The processor that plays (the newest ready generation).
-    pub processor: Mutex<Option<String>>,
-    /// Recent console output, messages and processor errors.
-    pub console: Mutex<VecDeque<String>>,
-    /// Generations that became ready.
-    pub generations: std::sync::atomic::AtomicU64,
-}
-
-impl Status {
-    fn set_error(&self, error: Option<String>) {
-        *self.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = error;
-    }
-
-    fn log(&self, line: String) {
-        let mut console = self.console.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if console.len() == CONSOLE_LINES {
-            console.pop_front();
-        }
-        console.push_back(line);
-    }
-
-    /// The last error, if any.
-    pub fn error(&self) -> Option<String> {
-        self.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
-    }
-}
 
 enum Command {
     Load(SavedState),
@@ -82,7 +51,20 @@ impl Controller {
         let reload = Arc::new(AtomicBool::new(false));
         let flag = reload.clone();
         let thread = std::thread::Builder::new().name("worklet-control".into()).spawn(move || {
-            let mut control = Control { pipeline, params, status, state, fallback: None, ready: Some(ready_tx) };
+            status.set_external(state.sources());
+            *status.telemetry.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                Some(pipeline.telemetry().clone());
+            let mut control = Control {
+                pipeline,
+                params,
+                status,
+                state,
+                fallback: None,
+                ready: Some(ready_tx),
+                building: Vec::new(),
+                audible: 0,
+                watcher: Watcher::default(),
+            };
             control.run(&receiver, &flag);
         })?;
         let controller = Self { commands, reload, thread: Some(thread) };
@@ -122,6 +104,11 @@ struct Control {
     /// The generation built from the factory default after the state failed.
     fallback: Option<u64>,
     ready: Option<Sender<()>>,
+    /// Generations being built, with the sources they were built from.
+    building: Vec<(u64, Sources)>,
+    /// The generation last reported audible.
+    audible: u64,
+    watcher: Watcher,
 }
 
 impl Control {
@@ -140,10 +127,15 @@ impl Control {
             if reload.swap(false, Ordering::AcqRel) {
                 self.build(self.state.recipe(), false);
             }
+            for request in self.status.take_requests() {
+                self.serve(request);
+            }
+            self.follow_files();
             for event in self.pipeline.poll() {
                 self.handle(event);
             }
             self.drain_ports();
+            self.report_audible();
             if last_sync.elapsed() > Duration::from_millis(100) {
                 self.sync_touched();
                 last_sync = Instant::now();
@@ -152,15 +144,85 @@ impl Control {
     }
 
     /// Builds a generation; `fallback` marks the factory default played because
-    /// the state's own sources failed.
+    /// the state's own sources failed (otherwise the recipe is the state's).
     fn build(&mut self, recipe: crate::render::Recipe, fallback: bool) {
+        let sources = self.state.sources();
         match self.pipeline.load(recipe) {
             Ok(id) => {
                 if fallback {
                     self.fallback = Some(id);
+                } else {
+                    self.building.push((id, sources));
                 }
             }
-            Err(error) => self.status.set_error(Some(format!("cannot start a render thread: {error}"))),
+            Err(error) => self.status.set_error(Some(format!("cannot start a render thread: {error}")), None),
+        }
+    }
+
+    /// Carries out an editor request.
+    fn serve(&mut self, request: Request) {
+        match request {
+            Request::Apply(sources) => {
+                self.state.set_sources(sources);
+                // The edit is saved even if it fails to build: nothing typed is lost.
+                self.save();
+                self.build(self.state.recipe(), false);
+            }
+            Request::Post { port, data } => {
+                let line = ConsoleLine::sent(port, &data);
+                let outcome = match self.pipeline.ports() {
+                    Some(ports) => ports.post(port, data, &[]).map_err(|e| e.to_string()),
+                    None => Err("nothing is playing".to_owned()),
+                };
+                match outcome {
+                    Ok(()) => self.status.log(line),
+                    Err(error) => self.status.log(ConsoleLine::new(
+                        LineKind::Error,
+                        format!("cannot post to {}: {error}", port_label(PortName::of(port))),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Reloads modules whose linked files were saved elsewhere.
+    fn follow_files(&mut self) {
+        let changes = self.watcher.poll(&self.state.modules);
+        if changes.is_empty() {
+            return;
+        }
+        let mut changed = false;
+        for change in changes {
+            match change {
+                FileChange::Changed { index, text } => {
+                    let module = &mut self.state.modules[index];
+                    module.text = text;
+                    nice_log!("Worklet: {} changed on disk; reloading", module.name);
+                    self.status.log(ConsoleLine::new(LineKind::Note, format!("reloaded {} from disk", module.name)));
+                    changed = true;
+                }
+                FileChange::Unreadable { index, error } => {
+                    let name = &self.state.modules[index].name;
+                    self.status.log(ConsoleLine::new(
+                        LineKind::Note,
+                        format!("cannot read the file {name} is linked to ({error}); keeping its saved copy"),
+                    ));
+                }
+            }
+        }
+        if changed {
+            self.status.set_external(self.state.sources());
+            self.save();
+            self.build(self.state.recipe(), false);
+        }
+    }
+
+    /// Logs when the host starts hearing a new generation.
+    fn report_audible(&mut self) {
+        let active = self.pipeline.telemetry().active_generation();
+        if active != self.audible && active != 0 {
+            self.audible = active;
+            nice_log!("Worklet: generation {active} is playing");
         }
     }
 
@@ -169,21 +231,33 @@ impl Control {
             PipelineEvent::Ready { generation, .. } | PipelineEvent::Failed { generation, .. } => *generation,
         };
         let fallback = self.fallback == Some(generation);
+        let sources = self.building.iter().position(|(id, _)| *id == generation).map(|i| self.building.remove(i).1);
         match event {
-            PipelineEvent::Ready { ready, .. } => {
+            PipelineEvent::Ready { ready, build_time, .. } => {
+                nice_log!(
+                    "Worklet: generation {generation} ready in {:.1} ms: processor '{}'",
+                    build_time.as_secs_f64() * 1e3,
+                    ready.processor
+                );
                 if !fallback {
-                    self.status.set_error(None);
+                    self.status.set_error(None, None);
                     self.map_slots(&ready);
+                    if let Some(sources) = sources {
+                        *self.status.good.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sources);
+                    }
                 }
+                *self.status.registered.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    ready.registered.clone();
                 *self.status.processor.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
                     Some(ready.processor);
                 self.status.generations.fetch_add(1, Ordering::Relaxed);
                 self.signal_ready();
             }
             PipelineEvent::Failed { error, .. } => {
-                nice_error!("Worklet: {error}");
-                self.status.set_error(Some(error.to_string()));
-                self.status.log(format!("error: {error}"));
+                let keeping = self.status.processor().map_or_else(String::new, |p| format!("; '{p}' keeps playing"));
+                nice_error!("Worklet: generation {generation} failed: {error}{keeping}");
+                self.status.set_error(Some(error.to_string()), Some(error.clone()));
+                self.status.log(ConsoleLine::error(&error));
                 // Nothing plays yet (a broken saved state): play the factory default,
                 // keeping the user's sources in the state to be fixed.
                 if self.pipeline.ready().is_none() && !fallback {
@@ -230,20 +304,17 @@ impl Control {
         *self.params.state.write().unwrap_or_else(std::sync::PoisonError::into_inner) = json;
     }
 
-    /// Keeps the processor's messages flowing (and visible) while no editor reads them.
+    /// Moves what the processor sends into the console.
     fn drain_ports(&mut self) {
         let Some(ports) = self.pipeline.ports() else { return };
         let mut lines = Vec::new();
         while let Some(received) = ports.try_receive() {
-            lines.push(match received {
-                Received::Message { port, data, .. } => format!("message on port {port}: {data}"),
-                Received::MessageError { port } => format!("messageerror on port {port}"),
-                Received::Console { level, text } => format!("{level}: {text}"),
-                Received::ProcessorError(error) => format!("processorerror: {error}"),
-            });
+            if let crate::port::Received::ProcessorError(error) = &received {
+                // Marked at its line in the editor until the next good build.
+                self.status.set_error(Some(error.to_string()), Some(error.clone()));
+            }
+            lines.push(ConsoleLine::received(received));
         }
-        for line in lines {
-            self.status.log(line);
-        }
+        self.status.log_all(lines);
     }
 }

@@ -9,10 +9,13 @@
 //! * `reset` asks the control thread for a fresh generation; `deactivate` tears
 //!   everything down off the audio thread.
 
+pub mod console;
 pub mod controller;
 mod exports;
 pub mod params;
 pub mod state;
+pub mod status;
+pub mod watch;
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -20,9 +23,11 @@ use std::time::Duration;
 
 use nice_plug::prelude::*;
 
-use self::controller::{Controller, Status};
+use self::controller::Controller;
 use self::params::WorkletParams;
 use self::state::SavedState;
+use self::status::Status;
+use crate::gui::WorkletEditor;
 use crate::render::{HostSide, PARAM_SLOTS, ParamChange, Pipeline, PipelineConfig};
 
 /// How long `activate` waits for the first generation (so the first block sounds).
@@ -76,8 +81,7 @@ impl Worklet {
             Ok(state) => state,
             Err(error) => {
                 nice_error!("Worklet: {error}; starting with the default processor");
-                *self.status.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
-                    Some(format!("{error}; started with the default processor"));
+                self.status.set_error(Some(format!("{error}; started with the default processor")), None);
                 SavedState::default()
             }
         }
@@ -132,12 +136,16 @@ impl Plugin for Worklet {
     ];
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
 
-    type Editor = ();
+    type Editor = WorkletEditor;
     type SysExMessage = ();
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        Some(WorkletEditor::new(self.params.clone(), self.status.clone()))
     }
 
     fn activate(

@@ -230,6 +230,9 @@ pub struct WorkletParams {
     /// corrupt state gives a clear error instead of being skipped silently.
     #[persist = "worklet-state"]
     pub state: Arc<RwLock<String>>,
+    /// The editor's view state (window size, font, tab, panel choices).
+    #[persist = "worklet-view"]
+    pub view: crate::gui::SharedView,
     /// What the slots are mapped to (not saved here; rebuilt from the state).
     pub table: Arc<SlotTable>,
 }
@@ -245,7 +248,7 @@ impl Default for WorkletParams {
                     .with_string_to_value(Arc::new(move |text| parse_table.parse(slot, text))),
             }
         });
-        Self { slots, state: Arc::new(RwLock::new(String::new())), table }
+        Self { slots, state: Arc::new(RwLock::new(String::new())), view: Default::default(), table }
     }
 }
 

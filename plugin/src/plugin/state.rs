@@ -46,13 +46,18 @@ pub struct SavedState {
     /// Slots the host or the user has moved since they were mapped.
     #[serde(default)]
     pub touched: Vec<usize>,
-    /// Editor window size.
-    #[serde(default = "default_editor_size")]
-    pub editor_size: (u32, u32),
 }
 
-fn default_editor_size() -> (u32, u32) {
-    (960, 640)
+/// What the editor edits and applies: the modules, the processor to construct
+/// and its options. (Slot mappings stay with the control thread.)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sources {
+    /// Modules, evaluated in order.
+    pub modules: Vec<SavedModule>,
+    /// The processor to construct; `None` for the first registered.
+    pub processor: Option<String>,
+    /// `AudioWorkletNodeOptions` (wire format).
+    pub options: Value,
 }
 
 impl Default for SavedState {
@@ -64,7 +69,6 @@ impl Default for SavedState {
             options: Value::Null,
             slots: Vec::new(),
             touched: Vec::new(),
-            editor_size: default_editor_size(),
         }
     }
 }
@@ -94,6 +98,18 @@ impl SavedState {
     /// The JSON saved in the project.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("the state is plain data")
+    }
+
+    /// The editable part of the state.
+    pub fn sources(&self) -> Sources {
+        Sources { modules: self.modules.clone(), processor: self.processor.clone(), options: self.options.clone() }
+    }
+
+    /// Replaces the editable part; slot mappings are kept.
+    pub fn set_sources(&mut self, sources: Sources) {
+        self.modules = sources.modules;
+        self.processor = sources.processor;
+        self.options = sources.options;
     }
 
     /// The recipe that builds this state's processor.

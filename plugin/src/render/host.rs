@@ -96,6 +96,7 @@ impl HostSide {
             self.run_chunk(inputs, outputs, changes, done, chunk);
             done += chunk;
         }
+        self.telemetry.meter(inputs, outputs);
     }
 
     /// Frames fed as complete quanta that a render thread has not rendered yet

@@ -31,5 +31,5 @@ pub use host::HostSide;
 pub use params::{ParamChange, SharedParams, assign_slots};
 pub use pipeline::{Pipeline, PipelineEvent};
 pub use stats::{Percentiles, RenderStats};
-pub use telemetry::{GenerationState, Telemetry};
+pub use telemetry::{GenerationState, METER_CHANNELS, Peaks, Telemetry};
 pub use worker::{ModuleSource, Ready, Recipe};

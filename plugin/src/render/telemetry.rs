@@ -27,10 +27,23 @@ pub enum GenerationState {
     Hung,
 }
 
+/// Channels the peak meters show (the plugin's layouts have at most two).
+pub const METER_CHANNELS: usize = 2;
+
+/// Peak levels (linear) since the meters were last read.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Peaks {
+    /// Host input, per channel.
+    pub input: [f32; METER_CHANNELS],
+    /// Output to the host, per channel.
+    pub output: [f32; METER_CHANNELS],
+}
+
 /// Shared counters and gauges.
 #[derive(Debug)]
 pub struct Telemetry {
     epoch: Instant,
+    sample_rate: f64,
     quantum_ns: u64,
     load: AtomicF32,
     underruns: AtomicU64,
@@ -41,12 +54,15 @@ pub struct Telemetry {
     /// Nanoseconds since `epoch` when the active quantum started; 0 when idle.
     quantum_started: AtomicU64,
     quanta: AtomicU64,
+    input_peak: [AtomicF32; METER_CHANNELS],
+    output_peak: [AtomicF32; METER_CHANNELS],
 }
 
 impl Telemetry {
     pub(crate) fn new(sample_rate: f64, latency_frames: usize) -> Self {
         Self {
             epoch: Instant::now(),
+            sample_rate,
             quantum_ns: (128.0 / sample_rate * 1e9) as u64,
             load: AtomicF32::new(0.0),
             underruns: AtomicU64::new(0),
@@ -56,7 +72,14 @@ impl Telemetry {
             state: AtomicU8::new(GenerationState::Empty as u8),
             quantum_started: AtomicU64::new(0),
             quanta: AtomicU64::new(0),
+            input_peak: Default::default(),
+            output_peak: Default::default(),
         }
+    }
+
+    /// The context's sample rate.
+    pub fn sample_rate(&self) -> f64 {
+        self.sample_rate
     }
 
     /// Render load of the active generation: time in `process` per quantum over
@@ -107,6 +130,24 @@ impl Telemetry {
         }
     }
 
+    /// The peaks since the last call, and resets them (the editor's meters).
+    pub fn take_peaks(&self) -> Peaks {
+        Peaks {
+            input: std::array::from_fn(|c| self.input_peak[c].swap(0.0, Ordering::Relaxed)),
+            output: std::array::from_fn(|c| self.output_peak[c].swap(0.0, Ordering::Relaxed)),
+        }
+    }
+
+    /// Raises the peaks to this block's (audio thread; lock-free, no allocation).
+    pub(crate) fn meter(&self, inputs: &[&[f32]], outputs: &[&mut [f32]]) {
+        for (peak, channel) in self.input_peak.iter().zip(inputs) {
+            peak.fetch_max(block_peak(channel), Ordering::Relaxed);
+        }
+        for (peak, channel) in self.output_peak.iter().zip(outputs) {
+            peak.fetch_max(block_peak(channel), Ordering::Relaxed);
+        }
+    }
+
     pub(crate) fn now_ns(&self) -> u64 {
         self.epoch.elapsed().as_nanos() as u64 + 1
     }
@@ -138,4 +179,9 @@ impl Telemetry {
         self.dropped_messages.store(dropped, Ordering::Relaxed);
         self.quanta.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// Largest magnitude in a block (NaN counts as silence).
+fn block_peak(samples: &[f32]) -> f32 {
+    samples.iter().fold(0.0_f32, |peak, x| peak.max(x.abs()))
 }

@@ -24,7 +24,7 @@ use super::stats::RenderStats;
 use super::telemetry::Telemetry;
 use crate::engine::quantum::mix_channels;
 use crate::engine::{
-    AudioBuses, Instance, NodeOptions, ParamDescriptor, RENDER_QUANTUM, Realm, RealmConfig, ScriptError, offline,
+    AudioBuses, Instance, NodeOptions, ParamDescriptor, RENDER_QUANTUM, Realm, RealmConfig, ScriptError,
 };
 use crate::port::Router;
 
@@ -67,6 +67,8 @@ pub struct Recipe {
 pub struct Ready {
     /// The constructed processor.
     pub processor: String,
+    /// Every processor the modules registered, in registration order.
+    pub registered: Vec<String>,
     /// Its parameter descriptors.
     pub descriptors: Vec<ParamDescriptor>,
     /// Slot of each descriptor.
@@ -164,9 +166,14 @@ fn build(
     for module in &recipe.modules {
         realm.add_module_source(&module.name, &module.text)?;
     }
+    let registered: Vec<String> = realm
+        .describe()?
+        .as_array()
+        .map(|all| all.iter().filter_map(|p| p.get("name")?.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
     let processor = match &recipe.processor {
         Some(name) => name.clone(),
-        None => offline::first_processor(&mut realm).ok_or_else(|| {
+        None => registered.first().cloned().ok_or_else(|| {
             ScriptError::new("NotSupportedError", "no processor is registered (call registerProcessor)")
         })?,
     };
@@ -188,7 +195,7 @@ fn build(
         }
     };
     let track = ParamTrack::new(&descriptors, instance.node().initial_values(), slots.clone(), params);
-    Ok((instance, Ready { processor, descriptors, slots, slot_map }, track))
+    Ok((instance, Ready { processor, registered, descriptors, slots, slot_map }, track))
 }
 
 struct Worker {

@@ -1,0 +1,45 @@
+//! The editor's view state, saved with the project (any thread; written by the
+//! GUI thread): window size, font size, the tab shown, panel choices.
+
+use serde::{Deserialize, Serialize};
+
+/// Smallest window the editor lays out properly.
+pub const MIN_SIZE: (u32, u32) = (720, 480);
+
+/// What the editor looked like when it was last closed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ViewState {
+    /// Window size in logical pixels.
+    pub size: (u32, u32),
+    /// Code font size in points.
+    pub font_size: f32,
+    /// The module tab shown.
+    pub active_module: usize,
+    /// Apply after a typing pause.
+    pub auto_apply: bool,
+    /// The console's input posts to `audioWorklet.port` instead of `node.port`.
+    pub post_to_global: bool,
+    /// Draw messages that carry a Float32Array as plots.
+    pub plots: bool,
+}
+
+impl Default for ViewState {
+    fn default() -> Self {
+        Self {
+            size: (1100, 720),
+            font_size: 13.0,
+            active_module: 0,
+            auto_apply: false,
+            post_to_global: false,
+            plots: true,
+        }
+    }
+}
+
+impl ViewState {
+    /// The size clamped to [`MIN_SIZE`] (a corrupt or hand-edited state stays usable).
+    pub fn window_size(&self) -> (u32, u32) {
+        (self.size.0.clamp(MIN_SIZE.0, 8192), self.size.1.clamp(MIN_SIZE.1, 8192))
+    }
+}
