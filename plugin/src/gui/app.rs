@@ -94,11 +94,11 @@ impl EditorApp {
     fn top_bar(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
             ui.heading("Worklet");
-            if ui.button("▶ Apply").on_hover_text("Ctrl+Enter or Ctrl+S").clicked() {
+            if ui.button("Apply").on_hover_text("Ctrl+Enter or Ctrl+S").clicked() {
                 self.apply();
             }
             let good = self.status.good();
-            let revert = ui.add_enabled(good.is_some(), egui::Button::new("⟲ Revert to last good"));
+            let revert = ui.add_enabled(good.is_some(), egui::Button::new("Revert to last good"));
             if revert.on_hover_text("Put back the sources that last built, and apply them").clicked() {
                 self.session.revert(&self.status);
                 self.sidebar.reset();
@@ -108,11 +108,11 @@ impl EditorApp {
             ui.separator();
             if let Some(error) = self.status.error() {
                 let short: String = error.chars().take(140).collect();
-                ui.label(RichText::new(format!("✖ {short}")).color(code::ERROR_MARK));
+                ui.label(RichText::new(format!("Error: {short}")).color(code::ERROR_MARK));
             } else if let Some(processor) = self.status.processor() {
                 let state = self.status.telemetry().map(|t| t.state());
                 let (colour, words) = state.map_or((egui::Color32::GRAY, "idle"), state_label);
-                ui.label(RichText::new(format!("● '{processor}' {words}")).color(colour));
+                ui.label(RichText::new(format!("'{processor}' {words}")).color(colour));
             }
             if self.session.dirty() {
                 ui.label(RichText::new("edited").italics().weak());
@@ -124,7 +124,7 @@ impl EditorApp {
         ui.horizontal(|ui| {
             let mut remove = None;
             for (index, module) in self.session.modules.iter().enumerate() {
-                let linked = if module.path.is_some() { " ⛓" } else { "" };
+                let linked = if module.path.is_some() { " (linked)" } else { "" };
                 if ui.selectable_label(index == self.session.active, format!("{}{linked}", module.name)).clicked() {
                     self.session.active = index;
                 }

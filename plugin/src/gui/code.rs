@@ -66,6 +66,9 @@ pub(super) fn show(
     if view.find_open {
         find_bar(ui, &module.text, id, view);
     }
+    if let Some(error) = error {
+        error_bar(ui, error, &module.text, view);
+    }
     let font = FontId::monospace(font_size);
     let error_line = error.map(|e| e.lineno);
     let find = view.find.clone();
@@ -103,9 +106,6 @@ pub(super) fn show(
             paint_gutter(ui, &output.galley, output.galley_pos, gutter, font_size, error_line);
         });
     });
-    if let Some(error) = error {
-        error_bar(ui, error, &module.text, view);
-    }
     changed
 }
 

@@ -43,3 +43,27 @@ impl ViewState {
         (self.size.0.clamp(MIN_SIZE.0, 8192), self.size.1.clamp(MIN_SIZE.1, 8192))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use nice_plug::prelude::Params;
+
+    use super::*;
+    use crate::plugin::params::WorkletParams;
+
+    #[test]
+    fn the_view_is_saved_with_the_project_and_tolerates_odd_input() {
+        let params = WorkletParams::default();
+        params.view.write().unwrap().size = (1300, 900);
+        let fields = params.serialize_fields();
+        let saved = fields.get("worklet-view").expect("the view is a persisted field");
+        let restored = WorkletParams::default();
+        restored.deserialize_fields(&fields);
+        assert_eq!(restored.view.read().unwrap().size, (1300, 900), "{saved}");
+
+        let partial: ViewState = serde_json::from_str(r#"{"font_size": 16.0}"#).unwrap();
+        assert_eq!((partial.font_size, partial.size), (16.0, ViewState::default().size));
+        let tiny = ViewState { size: (10, 99_999), ..ViewState::default() };
+        assert_eq!(tiny.window_size(), (MIN_SIZE.0, 8192));
+    }
+}

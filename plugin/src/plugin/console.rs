@@ -69,9 +69,14 @@ impl ConsoleLine {
         Self { kind: LineKind::Sent(PortName::of(port)), text: pretty(data), plot: float_array(data) }
     }
 
-    /// The line for a processor or load error.
+    /// The line for a `processorerror`.
     pub fn error(error: &ScriptError) -> Self {
         Self::new(LineKind::Error, format!("processorerror: {error}"))
+    }
+
+    /// The line for sources that failed to build (the old processor plays on).
+    pub fn build_error(error: &ScriptError) -> Self {
+        Self::new(LineKind::Error, format!("not applied: {error}"))
     }
 }
 

@@ -257,7 +257,7 @@ impl Control {
                 let keeping = self.status.processor().map_or_else(String::new, |p| format!("; '{p}' keeps playing"));
                 nice_error!("Worklet: generation {generation} failed: {error}{keeping}");
                 self.status.set_error(Some(error.to_string()), Some(error.clone()));
-                self.status.log(ConsoleLine::error(&error));
+                self.status.log(ConsoleLine::build_error(&error));
                 // Nothing plays yet (a broken saved state): play the factory default,
                 // keeping the user's sources in the state to be fixed.
                 if self.pipeline.ready().is_none() && !fallback {
