@@ -103,10 +103,10 @@ pub fn port_label(port: PortName) -> String {
 
 /// Pretty-printed JSON of a wire value with typed arrays summarized.
 pub fn pretty(value: &Value) -> String {
-    let summarized = summarize(value);
-    match &summarized {
-        Value::String(text) if value.is_string() => format!("{text:?}"),
-        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    match summarize(value) {
+        // A typed array on its own prints as its summary, as devtools shows it.
+        Value::String(summary) if !value.is_string() => summary,
+        other => serde_json::to_string_pretty(&other).unwrap_or_default(),
     }
 }
 
@@ -180,6 +180,7 @@ mod tests {
         assert_eq!(line.to_string(), "audioWorklet.port → \"ping\"");
         assert_eq!(pretty(&json!({"$undefined": null})), "{\n  \"$undefined\": null\n}");
         assert_eq!(float_array(&json!([1, {"$Int8Array": [1]}])), None);
+        assert_eq!(pretty(&json!({"$Int8Array": [1, -2]})), "Int8Array(2) [1, -2]");
     }
 
     #[test]
