@@ -3,7 +3,8 @@
 `worklet-standalone --backend dummy` runs the plugin with its editor and no
 audio hardware (the dummy backend still calls `process` in real time). The test
 types a new processor over the default one, applies it with Ctrl+Enter, then
-types a syntax error and applies again. The plugin's log (NICE_LOG) says which
+types a syntax error and applies again. Then it loads the MDN ping-pong from
+the library and posts "ping" from the console's input line. The plugin's log (NICE_LOG) says which
 generation the host is playing; screenshots are checked for the error marks.
 
 Screenshots are kept in target/gui-shots/ for the closing note.
@@ -25,6 +26,8 @@ SHOTS = ROOT / "target" / "gui-shots"
 # The editor's error colours (gui/code.rs: ERROR_MARK and ERROR_LINE).
 ERROR_MARK = (235, 64, 52)
 ERROR_LINE = (110, 28, 28)
+# Console lines received on a node-side port (gui/console.rs).
+RECEIVED = (156, 220, 254)
 
 TYPED = """registerProcessor('typed', class extends AudioWorkletProcessor {
 process([input], [output]) {
@@ -153,3 +156,16 @@ def test_type_apply_and_break_in_the_editor(editor):
     broken = screenshot(display, "3-error.png")
     assert pixels_of(broken, ERROR_MARK) > 50, "the error line number and gutter mark are red"
     assert pixels_of(broken, ERROR_LINE) > 500, "the error line and the error bar are marked"
+
+    # The MDN ping-pong, interactively: pick it in the library, load it, post "ping".
+    xdotool("mousemove", "--window", window, "70", "406", "click", "1")
+    time.sleep(0.3)
+    xdotool("mousemove", "--window", window, "85", "452", "click", "1")
+    wait_for("ping-pong to play", lambda: "processor 'ping-pong-processor'" in log_text(log))
+    time.sleep(0.5)
+    assert pixels_of(screenshot(display, "4-ping-pong-loaded.png"), RECEIVED) == 0, "nothing received yet"
+    xdotool("mousemove", "--window", window, "550", "555", "click", "1")
+    xdotool("type", "--delay", "8", '"ping"')
+    xdotool("key", "Return")
+    wait_for("the pong in the console",
+             lambda: pixels_of(screenshot(display, "5-pong.png"), RECEIVED) > 30, timeout=20)
