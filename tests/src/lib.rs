@@ -180,3 +180,12 @@ pub fn received_data(items: &[worklet::port::Received]) -> Vec<Value> {
 pub fn processors_dir_source(name: &str) -> String {
     std::fs::read_to_string(processor(name)).expect("processor file")
 }
+
+/// Polls `done` every 5 ms until it holds; fails after 30 s naming `what`.
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}

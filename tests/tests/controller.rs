@@ -3,14 +3,15 @@
 //! when nothing plays, maps parameters onto slots, and forwards the console.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use worklet::plugin::controller::Controller;
 use worklet::plugin::params::WorkletParams;
-use worklet::plugin::state::{SavedModule, SavedState};
-use worklet::plugin::status::Status;
+use worklet::plugin::state::{SavedModule, SavedState, Sources};
+use worklet::plugin::status::{Request, Status};
 use worklet::render::Pipeline;
 use worklet_tests::live::config;
+use worklet_tests::wait_for;
 
 fn state(text: &str) -> SavedState {
     SavedState {
@@ -19,12 +20,8 @@ fn state(text: &str) -> SavedState {
     }
 }
 
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+fn sources(text: &str) -> Sources {
+    state(text).sources()
 }
 
 fn processor(status: &Status) -> Option<String> {
@@ -37,7 +34,7 @@ fn a_broken_saved_script_is_reported_and_the_default_plays() {
     let params = Arc::new(WorkletParams::default());
     let status = Arc::new(Status::default());
     let broken = state("registerProcessor('x', class extends AudioWorkletProcessor {\n  process() { return (; }\n});");
-    let controller =
+    let _controller =
         Controller::start(pipeline, params.clone(), status.clone(), broken, Duration::from_secs(10)).unwrap();
     wait_for("the fallback", || processor(&status).is_some());
     let error = status.error().expect("the error is kept for the user");
@@ -46,13 +43,13 @@ fn a_broken_saved_script_is_reported_and_the_default_plays() {
     assert_eq!(processor(&status).as_deref(), Some("gain"), "the factory default plays");
 
     // Fixing the script swaps it in, clears the error and maps its parameters.
-    controller.load(state(
+    status.request(Request::Apply(sources(
         "registerProcessor('fixed', class extends AudioWorkletProcessor {
            static parameterDescriptors = [{ name: 'drive', defaultValue: 2, minValue: 0, maxValue: 10 }];
            constructor() { super(); console.info('ready'); }
            process() { return true; }
          });",
-    ));
+    )));
     wait_for("the fixed processor", || processor(&status).as_deref() == Some("fixed"));
     assert_eq!(status.error(), None);
     assert_eq!(params.table.text(0, 0.5), "drive: 2.0", "slot 1 carries the new descriptor");
@@ -68,12 +65,12 @@ fn a_failed_edit_keeps_the_playing_processor() {
     let (pipeline, _host) = Pipeline::new(config(128));
     let params = Arc::new(WorkletParams::default());
     let status = Arc::new(Status::default());
-    let controller =
+    let _controller =
         Controller::start(pipeline, params, status.clone(), SavedState::default(), Duration::from_secs(10)).unwrap();
     wait_for("the default", || processor(&status).as_deref() == Some("gain"));
-    controller.load(state(
+    status.request(Request::Apply(sources(
         "registerProcessor('x', class extends AudioWorkletProcessor {\n  constructor() { super(); null.boom; }\n});",
-    ));
+    )));
     wait_for("the error", || status.error().is_some());
     let error = status.error().unwrap();
     assert!(error.starts_with("main.js:2:") && error.contains("TypeError"), "{error}");

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use worklet::plugin::controller::Controller;
@@ -17,6 +17,7 @@ use worklet::plugin::status::{Request, Status};
 use worklet::port::NODE_PORT;
 use worklet::render::{GenerationState, HostSide, Pipeline};
 use worklet_tests::live::config;
+use worklet_tests::wait_for;
 
 /// A host that plays a 0.5-amplitude 441 Hz sine through the plugin in real time.
 struct Host {
@@ -79,14 +80,6 @@ fn sources(text: &str) -> Sources {
         modules: vec![SavedModule { name: "main.js".into(), text: text.into(), path: None }],
         processor: None,
         options: Value::Null,
-    }
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::mpsc::{Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -23,14 +23,9 @@ use crate::render::{Pipeline, PipelineEvent, Ready};
 /// How often the control thread looks at the pipeline.
 const POLL: Duration = Duration::from_millis(5);
 
-enum Command {
-    Load(SavedState),
-    Shutdown,
-}
-
 /// Handle to the control thread (held by the plugin).
 pub struct Controller {
-    commands: Sender<Command>,
+    stop: Arc<AtomicBool>,
     reload: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -46,10 +41,10 @@ impl Controller {
         state: SavedState,
         patience: Duration,
     ) -> std::io::Result<Self> {
-        let (commands, receiver) = channel();
         let (ready_tx, ready_rx) = channel();
         let reload = Arc::new(AtomicBool::new(false));
-        let flag = reload.clone();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (reload_flag, stop_flag) = (reload.clone(), stop.clone());
         let thread = std::thread::Builder::new().name("worklet-control".into()).spawn(move || {
             status.set_external(state.sources());
             *status.telemetry.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
@@ -65,16 +60,11 @@ impl Controller {
                 audible: 0,
                 watcher: Watcher::default(),
             };
-            control.run(&receiver, &flag);
+            control.run(&stop_flag, &reload_flag);
         })?;
-        let controller = Self { commands, reload, thread: Some(thread) };
+        let controller = Self { stop, reload, thread: Some(thread) };
         let _ = ready_rx.recv_timeout(patience);
         Ok(controller)
-    }
-
-    /// Builds a new generation from `state` (hot swap).
-    pub fn load(&self, state: SavedState) {
-        let _ = self.commands.send(Command::Load(state));
     }
 
     /// Asks for a fresh generation of the current state. Allocation-free, so the
@@ -89,8 +79,9 @@ impl Controller {
 
 impl Drop for Controller {
     fn drop(&mut self) {
-        let _ = self.commands.send(Command::Shutdown);
+        self.stop.store(true, Ordering::Release);
         if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
             let _ = thread.join();
         }
     }
@@ -112,20 +103,13 @@ struct Control {
 }
 
 impl Control {
-    fn run(&mut self, commands: &Receiver<Command>, reload: &AtomicBool) {
-        self.build(self.state.recipe(), false);
+    fn run(&mut self, stop: &AtomicBool, reload: &AtomicBool) {
+        self.build();
         let mut last_sync = Instant::now();
-        loop {
-            match commands.recv_timeout(POLL) {
-                Ok(Command::Load(state)) => {
-                    self.state = state;
-                    self.build(self.state.recipe(), false);
-                }
-                Ok(Command::Shutdown) | Err(RecvTimeoutError::Disconnected) => return,
-                Err(RecvTimeoutError::Timeout) => {}
-            }
+        while !stop.load(Ordering::Acquire) {
+            std::thread::park_timeout(POLL);
             if reload.swap(false, Ordering::AcqRel) {
-                self.build(self.state.recipe(), false);
+                self.build();
             }
             for request in self.status.take_requests() {
                 self.serve(request);
@@ -143,20 +127,23 @@ impl Control {
         }
     }
 
-    /// Builds a generation; `fallback` marks the factory default played because
-    /// the state's own sources failed (otherwise the recipe is the state's).
-    fn build(&mut self, recipe: crate::render::Recipe, fallback: bool) {
-        let sources = self.state.sources();
-        match self.pipeline.load(recipe) {
-            Ok(id) => {
-                if fallback {
-                    self.fallback = Some(id);
-                } else {
-                    self.building.push((id, sources));
-                }
-            }
-            Err(error) => self.status.set_error(Some(format!("cannot start a render thread: {error}")), None),
+    /// Builds a generation from the state's sources.
+    fn build(&mut self) {
+        if let Some(id) = self.load(self.state.recipe()) {
+            self.building.push((id, self.state.sources()));
         }
+    }
+
+    /// Builds the factory default, played because the state's own sources failed.
+    fn build_fallback(&mut self) {
+        self.fallback = self.load(SavedState::default().recipe());
+    }
+
+    fn load(&mut self, recipe: crate::render::Recipe) -> Option<u64> {
+        self.pipeline
+            .load(recipe)
+            .map_err(|error| self.status.set_error(Some(format!("cannot start a render thread: {error}")), None))
+            .ok()
     }
 
     /// Carries out an editor request.
@@ -166,7 +153,7 @@ impl Control {
                 self.state.set_sources(sources);
                 // The edit is saved even if it fails to build: nothing typed is lost.
                 self.save();
-                self.build(self.state.recipe(), false);
+                self.build();
             }
             Request::Post { port, data } => {
                 let line = ConsoleLine::sent(port, &data);
@@ -213,7 +200,7 @@ impl Control {
         if changed {
             self.status.set_external(self.state.sources());
             self.save();
-            self.build(self.state.recipe(), false);
+            self.build();
         }
     }
 
@@ -261,7 +248,7 @@ impl Control {
                 // Nothing plays yet (a broken saved state): play the factory default,
                 // keeping the user's sources in the state to be fixed.
                 if self.pipeline.ready().is_none() && !fallback {
-                    self.build(SavedState::default().recipe(), true);
+                    self.build_fallback();
                 } else {
                     self.signal_ready();
                 }
