@@ -37,13 +37,11 @@ pub(super) fn parse_input(text: &str) -> Result<Value, String> {
 impl ConsolePanel {
     /// Takes the lines the control thread logged since the last frame.
     fn pull(&mut self, status: &Status) {
-        let count = status.console_count.load(Ordering::Acquire);
-        if count == self.seen {
+        if status.console_count.load(Ordering::Acquire) == self.seen {
             return;
         }
-        let new = usize::try_from(count - self.seen).unwrap_or(usize::MAX);
-        let lines = status.console_lines();
-        self.lines.extend(lines.into_iter().rev().take(new).collect::<Vec<_>>().into_iter().rev());
+        let (lines, count) = status.console_since(self.seen);
+        self.lines.extend(lines);
         while self.lines.len() > KEPT {
             self.lines.pop_front();
         }

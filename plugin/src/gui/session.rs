@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::library::FACTORY;
 use crate::plugin::state::{SavedModule, Sources};
 use crate::plugin::status::{Request, Status};
 
@@ -83,13 +82,15 @@ impl Session {
 
     /// Takes sources the control thread changed outside the editor (a project
     /// loaded by the host, a linked file saved elsewhere). Returns whether it did.
+    /// A control thread restarted on what the editor last applied (the host
+    /// re-activating the plugin) leaves unapplied edits alone.
     pub fn sync(&mut self, status: &Status) -> bool {
         let (revision, external) = status.external();
         if revision == self.revision {
             return false;
         }
         self.revision = revision;
-        let Some(sources) = external else { return false };
+        let Some(sources) = external.filter(|sources| *sources != self.applied) else { return false };
         let active = self.modules.get(self.active).map(|m| m.name.clone());
         *self = Self { revision, ..Self::new(sources, revision) };
         self.active = active.and_then(|name| self.modules.iter().position(|m| m.name == name)).unwrap_or(0);
@@ -109,7 +110,7 @@ impl Session {
 
     /// Replaces the project with a factory processor and applies it.
     pub fn load_factory(&mut self, file: &str, status: &Status) -> bool {
-        let Some(entry) = FACTORY.iter().find(|entry| entry.file == file) else { return false };
+        let Some(entry) = crate::library::find(file) else { return false };
         self.modules = vec![SavedModule { name: entry.file.into(), text: entry.source.into(), path: None }];
         self.active = 0;
         self.processor = None;
@@ -193,6 +194,11 @@ mod tests {
         assert_eq!(session.modules[1].text, "export const k = 2;");
         assert!(!session.dirty());
         assert!(!session.sync(&status), "taken once");
+
+        session.modules[0].text.push_str("// not applied yet");
+        status.set_external(session.applied.clone());
+        assert!(!session.sync(&status), "a restart on the applied sources keeps edits");
+        assert!(session.modules[0].text.ends_with("// not applied yet"));
     }
 
     #[test]

@@ -110,6 +110,15 @@ impl Status {
         lock(&self.console).iter().cloned().collect()
     }
 
+    /// The lines logged after the first `seen` ever logged (as many as are
+    /// still kept), and the count to pass next time.
+    pub fn console_since(&self, seen: u64) -> (Vec<ConsoleLine>, u64) {
+        let console = lock(&self.console);
+        let count = self.console_count.load(Ordering::Acquire);
+        let new = usize::try_from(count.saturating_sub(seen)).unwrap_or(usize::MAX).min(console.len());
+        (console.iter().skip(console.len() - new).cloned().collect(), count)
+    }
+
     /// Queues a request for the control thread; a full queue drops it (counted).
     pub fn request(&self, request: Request) -> bool {
         let mut requests = lock(&self.requests);
@@ -141,19 +150,17 @@ impl Status {
     }
 
     pub(crate) fn log(&self, line: ConsoleLine) {
-        self.log_all(vec![line]);
+        self.log_all(std::iter::once(line));
     }
 
-    pub(crate) fn log_all(&self, lines: Vec<ConsoleLine>) {
-        if lines.is_empty() {
-            return;
-        }
+    pub(crate) fn log_all(&self, lines: impl IntoIterator<Item = ConsoleLine>) {
         let mut console = lock(&self.console);
         for line in lines {
             if console.len() == CONSOLE_LINES {
                 console.pop_front();
             }
             console.push_back(line);
+            // Counted under the lock, so `console_since` sees lines and count together.
             self.console_count.fetch_add(1, Ordering::Release);
         }
     }
