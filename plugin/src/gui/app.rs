@@ -34,6 +34,8 @@ pub(super) struct EditorApp {
     gui: Option<GuiContext>,
     session: Session,
     view: ViewState,
+    /// The view state last written to the persisted field.
+    stored: ViewState,
     code: CodeView,
     console: ConsolePanel,
     sidebar: Sidebar,
@@ -57,6 +59,7 @@ impl EditorApp {
             status,
             gui: None,
             session,
+            stored: view.clone(),
             view,
             code: CodeView::focused(),
             console: ConsolePanel::default(),
@@ -146,9 +149,9 @@ impl EditorApp {
 
     fn store_view(&mut self) {
         self.view.active_module = self.session.active;
-        let mut saved = self.params.view.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if *saved != self.view {
-            *saved = self.view.clone();
+        if self.view != self.stored {
+            self.stored = self.view.clone();
+            *self.params.view.write().unwrap_or_else(std::sync::PoisonError::into_inner) = self.stored.clone();
         }
     }
 }
