@@ -2,7 +2,12 @@
 and with `worklet render` on the same input, options and parameters, and checks
 that the outputs agree within 1e-5.
 
-Usage: python3 tests/browser/compare.py [--worklet PATH] [--chromium PATH]
+It also lists the names of Chromium's AudioWorkletGlobalScope (globals-probe.js)
+and checks them against tests/data/chromium-globals.json, from which the
+compatibility-table test builds README's table; `--update-globals` rewrites the
+file after a Chromium upgrade.
+
+Usage: python3 tests/browser/compare.py [--worklet PATH] [--chromium PATH] [--update-globals]
 """
 import argparse
 import http.server
@@ -24,7 +29,8 @@ TOLERANCE = 1e-5
 
 STEREO = {"inputs": 2}
 SOURCE = {"inputs": 0, "options": {"numberOfInputs": 0, "outputChannelCount": [2]}}
-# name: (file, input channels and options, parameterData, processorOptions)
+# name: (file in processors/ or a path from the repository, input channels and
+# options, parameterData, processorOptions)
 CASES = {
     "gain": ("gain.js", STEREO, {"gain": 0.5}, None),
     "panner": ("panner.js", {"inputs": 1, "options": {"outputChannelCount": [2]}}, {"pan": 0.3}, None),
@@ -44,7 +50,15 @@ CASES = {
     "scope": ("scope.js", STEREO, {}, None),
     "ping-pong": ("ping-pong.js", STEREO, {}, None),
     "global-volume": ("global-volume.js", STEREO, {}, None),
+    # Annex B string functions and an async factory (tests/browser/processors/).
+    "legacy-async": ("tests/browser/processors/legacy-async.js", STEREO, {},
+                     {"query": "gain%3D0.5%26harmonics%3D5%26step%3D3%26label%3Dmy%20table"}),
 }
+
+
+def source(file):
+    """The repository path of a case's module."""
+    return REPO / file if "/" in file else REPO / "processors" / file
 
 
 def test_input(channels):
@@ -81,9 +95,12 @@ def read_wav(path):
     return [list(samples[ch::channels]) for ch in range(channels)]
 
 
+GLOBALS = REPO / "tests" / "data" / "chromium-globals.json"
+
+
 class Results:
     def __init__(self):
-        self.outputs, self.errors, self.done = {}, {}, threading.Event()
+        self.outputs, self.errors, self.done, self.globals = {}, {}, threading.Event(), None
 
 
 def serve(root, results):
@@ -100,6 +117,8 @@ def serve(root, results):
                 results.outputs[self.path[8:]] = list(struct.unpack(f"<{len(body) // 4}f", body))
             elif self.path.startswith("/error/"):
                 results.errors[self.path[7:]] = body.decode(errors="replace")
+            elif self.path == "/globals":
+                results.globals = json.loads(body)
             elif self.path == "/done":
                 results.done.set()
             self.send_response(204)
@@ -114,21 +133,24 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--worklet", default=str(REPO / "target/release/worklet"))
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    parser.add_argument("--update-globals", action="store_true", help=f"rewrite {GLOBALS.relative_to(REPO)}")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="worklet-browser-"))
     (work / "input").mkdir()
     shutil.copytree(REPO / "processors", work / "processors")
+    shutil.copytree(HERE / "processors", work / "tests" / "browser" / "processors")
     shutil.copy(HERE / "page.html", work / "index.html")
+    shutil.copy(HERE / "globals-probe.js", work / "globals-probe.js")
     cases, expected = [], {}
     for name, (file, io, params, processor_options) in CASES.items():
-        check = json.loads(subprocess.run([args.worklet, "check", str(REPO / "processors" / file)], check=True, capture_output=True, text=True).stdout)
+        check = json.loads(subprocess.run([args.worklet, "check", str(source(file))], check=True, capture_output=True, text=True).stdout)
         options = dict(io.get("options", {}))
         if params:
             options["parameterData"] = params
         if processor_options:
             options["processorOptions"] = processor_options
-        command = [args.worklet, "render", str(REPO / "processors" / file), "--options", json.dumps(options), "--out", str(work / f"{name}.wav")]
+        command = [args.worklet, "render", str(source(file)), "--options", json.dumps(options), "--out", str(work / f"{name}.wav")]
         channels = io["inputs"]
         if channels:
             planar = test_input(channels)
@@ -140,7 +162,7 @@ def main():
         subprocess.run(command, check=True)
         out = read_wav(work / f"{name}.wav")
         expected[name] = out * 2 if len(out) == 1 else out
-        cases.append({"name": name, "file": file, "processor": check["processors"][0]["name"], "options": options,
+        cases.append({"name": name, "file": str(source(file).relative_to(REPO)), "processor": check["processors"][0]["name"], "options": options,
                       "inputChannels": channels, "frames": FRAMES, "sampleRate": RATE})
     (work / "cases.json").write_text(json.dumps(cases))
 
@@ -183,7 +205,29 @@ def main():
         passed += worst <= TOLERANCE
         failed += worst > TOLERANCE
     print(f"{passed} passed, {failed} failed")
+    failed += check_globals(results, args.update_globals)
     return 0 if failed == 0 else 1
+
+
+def check_globals(results, update):
+    """Compares Chromium's global names with the stored list (or rewrites it)."""
+    if results.globals is None:
+        print(f"FAIL globals: {results.errors.get('globals', 'no result from the browser')}")
+        return 1
+    text = json.dumps(results.globals, indent=1, sort_keys=True) + "\n"
+    if update:
+        GLOBALS.write_text(text)
+        print(f"wrote {GLOBALS.relative_to(REPO)} ({results.globals['browser']}, {len(results.globals['names'])} names)")
+        return 0
+    stored = json.loads(GLOBALS.read_text()) if GLOBALS.exists() else {"names": {}, "features": {}}
+    if stored.get("names") == results.globals["names"] and stored.get("features") == results.globals["features"]:
+        print(f"ok globals: {results.globals['browser']} has the {len(stored['names'])} names of {GLOBALS.name}")
+        return 0
+    added = sorted(set(results.globals["names"]) - set(stored.get("names", {})))
+    removed = sorted(set(stored.get("names", {})) - set(results.globals["names"]))
+    print(f"FAIL globals: {results.globals['browser']} differs from {GLOBALS.name} (new: {added}, gone: {removed});"
+          " run with --update-globals, then `WORKLET_UPDATE_README=1 cargo test --release -p worklet-tests --test integration compat_table::`")
+    return 1
 
 
 if __name__ == "__main__":

@@ -11,7 +11,10 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 
 /// A recipe with one in-memory module.
 pub fn recipe(source: &str) -> Recipe {
-    Recipe { modules: vec![ModuleSource { name: "main.js".into(), text: source.into() }], ..Recipe::default() }
+    Recipe {
+        modules: vec![ModuleSource { name: "main.js".into(), text: source.into(), folder: None }],
+        ..Recipe::default()
+    }
 }
 
 /// A recipe from a file in `processors/`.

@@ -1,15 +1,19 @@
 //! `cargo xtask bundle worklet --release` builds the CLAP and VST3 bundles
 //! described in `bundler.toml` into `target/bundled/`;
-//! `cargo xtask install` copies them into this user's CLAP and VST3 folders.
+//! `cargo xtask install` copies them into this user's CLAP and VST3 folders;
+//! `cargo xtask test` installs what the tests need and runs them all.
+
+mod test;
 
 use std::path::{Path, PathBuf};
 
 fn main() -> nice_plug_xtask::Result<()> {
-    let mut args = std::env::args().skip(1);
-    if args.next().as_deref() == Some("install") {
-        return install();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("install") => install(),
+        Some("test") => test::run(&args[1..]).map_err(|message| std::io::Error::other(message).into()),
+        _ => nice_plug_xtask::main(),
     }
-    nice_plug_xtask::main()
 }
 
 /// The user's plugin folders for this platform: (CLAP, VST3).

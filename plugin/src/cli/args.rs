@@ -34,6 +34,9 @@ pub struct RenderArgs {
     /// Modules, loaded in order into one scope.
     #[arg(required = true, value_name = "MODULE.js")]
     pub modules: Vec<PathBuf>,
+    /// Folder imports may read module files from (default: the deepest folder holding every module).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// Processor to construct (default: the first registered).
     #[arg(long, value_name = "NAME")]
     pub processor: Option<String>,
@@ -81,6 +84,9 @@ pub struct CheckArgs {
     /// Modules, loaded in order into one scope.
     #[arg(required = true, value_name = "MODULE.js")]
     pub modules: Vec<PathBuf>,
+    /// Folder imports may read module files from (default: the deepest folder holding every module).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 /// `worklet bench`.
@@ -89,6 +95,9 @@ pub struct BenchArgs {
     /// Modules, loaded in order into one scope per instance.
     #[arg(required = true, value_name = "MODULE.js")]
     pub modules: Vec<PathBuf>,
+    /// Folder imports may read module files from (default: the deepest folder holding every module).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// Processor to construct (default: the first registered).
     #[arg(long, value_name = "NAME")]
     pub processor: Option<String>,

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::args::BenchArgs;
 use super::signal::InputSignal;
-use super::{Failure, module_root};
+use super::{Failure, module_roots};
 use crate::engine::{AudioBuses, Instance, NodeOptions, ParamFrame, RENDER_QUANTUM, Realm, RealmConfig};
 use crate::port::channel_pair;
 use crate::render::{
@@ -200,16 +200,16 @@ fn track_swap(
 }
 
 fn recipe(args: &BenchArgs) -> Result<Recipe, Failure> {
-    let root = module_root(&args.modules)?;
+    let roots = module_roots(&args.modules, args.root.as_deref())?;
     let modules = args
         .modules
         .iter()
         .map(|path| {
             let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-            Ok(ModuleSource { name: path.display().to_string(), text })
+            Ok(ModuleSource { name: path.display().to_string(), text, folder: None })
         })
         .collect::<Result<Vec<_>, Failure>>()?;
-    Ok(Recipe { modules, module_root: Some(root), processor: args.processor.clone(), ..Recipe::default() })
+    Ok(Recipe { modules, module_roots: roots, processor: args.processor.clone(), ..Recipe::default() })
 }
 
 /// The engine's ceiling: the processor called directly in a loop on this thread.
@@ -243,7 +243,7 @@ impl Bare {
 }
 
 fn bare(recipe: &Recipe, args: &BenchArgs) -> Result<Bare, Failure> {
-    let config = RealmConfig { module_root: recipe.module_root.clone(), ..RealmConfig::new(args.sample_rate) };
+    let config = RealmConfig { module_roots: recipe.module_roots.clone(), ..RealmConfig::new(args.sample_rate) };
     let mut realm = Realm::new(&config)?;
     for module in &recipe.modules {
         realm.add_module_source(&module.name, &module.text)?;

@@ -86,10 +86,11 @@ where
 
 /// Creates a realm at `sample_rate` and loads `modules` into it, in order.
 ///
-/// Imports may read files inside the deepest folder that holds every module.
-pub(crate) fn load_modules(modules: &[PathBuf], sample_rate: f64) -> Result<Realm, Failure> {
-    let root = module_root(modules)?;
-    let config = RealmConfig { module_root: Some(root), ..RealmConfig::new(sample_rate) };
+/// Imports may read module files inside `root`, or, without one, inside the
+/// deepest folder that holds every module.
+pub(crate) fn load_modules(modules: &[PathBuf], root: Option<&Path>, sample_rate: f64) -> Result<Realm, Failure> {
+    let module_roots = module_roots(modules, root)?;
+    let config = RealmConfig { module_roots, ..RealmConfig::new(sample_rate) };
     let mut realm = Realm::new(&config)?;
     for module in modules {
         realm.add_module_file(module)?;
@@ -97,19 +98,32 @@ pub(crate) fn load_modules(modules: &[PathBuf], sample_rate: f64) -> Result<Real
     Ok(realm)
 }
 
-pub(crate) fn module_root(modules: &[PathBuf]) -> Result<PathBuf, Failure> {
-    let mut root: Option<PathBuf> = None;
+/// The folder imports may read: `root` (which must hold every module), or the
+/// deepest folder that holds every module.
+pub(crate) fn module_roots(modules: &[PathBuf], root: Option<&Path>) -> Result<Vec<PathBuf>, Failure> {
+    let mut common: Option<PathBuf> = None;
+    let mut folders = Vec::new();
     for module in modules {
         let canonical = module
             .canonicalize()
             .map_err(|e| Failure::usage(format!("{}: cannot read module: {e}", module.display())))?;
         let folder = canonical.parent().unwrap_or(Path::new("/")).to_path_buf();
-        root = Some(match root {
-            None => folder,
+        common = Some(match common {
+            None => folder.clone(),
             Some(previous) => common_ancestor(&previous, &folder),
         });
+        folders.push((module, canonical));
     }
-    root.ok_or_else(|| Failure::usage("no module given"))
+    let Some(common) = common else { return Err(Failure::usage("no module given")) };
+    let Some(root) = root else { return Ok(vec![common]) };
+    let root = root.canonicalize().map_err(|e| Failure::usage(format!("--root {}: {e}", root.display())))?;
+    if !root.is_dir() {
+        return Err(Failure::usage(format!("--root {}: not a folder", root.display())));
+    }
+    if let Some((module, _)) = folders.iter().find(|(_, canonical)| !canonical.starts_with(&root)) {
+        return Err(Failure::usage(format!("{}: the module is outside --root {}", module.display(), root.display())));
+    }
+    Ok(vec![root])
 }
 
 fn common_ancestor(a: &Path, b: &Path) -> PathBuf {

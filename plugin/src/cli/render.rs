@@ -59,7 +59,7 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
     let automation = args.params.iter().map(|text| parse_param(text)).collect::<Result<_, _>>()?;
     let spec = RenderSpec { frames, processor: args.processor.clone(), options, input, automation, posts };
 
-    let realm = load_modules(&args.modules, sample_rate)?;
+    let realm = load_modules(&args.modules, args.root.as_deref(), sample_rate)?;
     let bar = progress_bar(frames, sample_rate);
     let rendered = render(realm, &spec, &mut |done| bar.set_position(done)).map_err(|e| match e {
         RenderError::BadPost(error) => Failure::usage(format!("--post: {error}")),

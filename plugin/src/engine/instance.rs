@@ -38,6 +38,9 @@ impl Instance {
         connected: Option<u32>,
     ) -> Result<Self, CreateError> {
         let mut node = Node::new(&mut realm, name, options, connected, PROCESSOR_PORT)?;
+        if let Some(error) = realm.take_fatal() {
+            node.fail(error);
+        }
         let construction_error = node.take_error();
         let mut instance =
             Self { realm, node, router, outgoing: Vec::new(), construction_error: construction_error.clone() };
@@ -106,6 +109,9 @@ impl Instance {
                 Outgoing::Closed { port } => self.router.close(port),
                 Outgoing::Entangle { a, b } => self.router.entangle(a, b),
             }
+        }
+        if let Some(error) = self.realm.take_fatal() {
+            self.node.fail(error);
         }
         if let Some(error) = self.node.take_error() {
             self.router.processor_error(error);

@@ -8,6 +8,7 @@
 pub mod error;
 pub mod events;
 pub mod instance;
+mod jobs;
 pub mod modules;
 pub mod node;
 pub mod offline;
@@ -19,6 +20,7 @@ pub mod realm;
 pub use error::ScriptError;
 pub use events::{MainEvent, PortName, TimedEvent};
 pub use instance::{Instance, MAX_TASKS_PER_QUANTUM};
+pub use jobs::MICROTASK_BUDGET;
 pub use node::{CreateError, Node, NodeState};
 pub use offline::{ParamStep, Post, RenderError, RenderSpec, Rendered, render};
 pub use options::NodeOptions;

@@ -1,10 +1,12 @@
 //! `addModule` and `import` for one realm (runs on the realm's thread).
 //!
 //! Module sources come from memory (the plugin's saved state, the editor) or from
-//! disk inside an allowed root folder. Relative imports resolve against the
-//! importing module's path; anything that resolves outside the root, a bare
-//! specifier, or a missing file is a clear error that names the import and where
-//! it was written.
+//! disk inside the allowed root folders. Relative imports resolve against the
+//! importing module's path (or, for an in-memory module that follows a file, the
+//! file's folder), as a browser resolves them against the module's URL. Anything
+//! that resolves outside every root, a bare specifier, a file that is not a
+//! JavaScript module (`.js`, `.mjs`) or a missing file is a clear error that names
+//! the import and where it was written; nothing but module files is ever read.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -16,12 +18,16 @@ use boa_engine::module::{ModuleLoader, ModuleRequest, Referrer};
 use boa_engine::{Context, JsError, JsNativeError, JsResult, Module, Source};
 
 use super::error::ScriptError;
+use super::jobs::{Checkpoint, Jobs, MICROTASK_BUDGET};
 
 /// The modules of one realm and the rules for finding more.
 #[derive(Debug)]
 pub struct ModuleSet {
-    /// Canonical root folder that disk imports must stay inside.
-    root: Option<PathBuf>,
+    /// Canonical root folders that disk imports must stay inside.
+    roots: Vec<PathBuf>,
+    /// The folder an in-memory module's relative imports resolve against, when it
+    /// is not the folder of its name (a module that follows a file on disk).
+    folders: RefCell<HashMap<PathBuf, PathBuf>>,
     /// In-memory sources by normalized path (checked before the disk).
     sources: RefCell<HashMap<PathBuf, Rc<str>>>,
     /// Parsed modules by normalized path, so each file is evaluated once.
@@ -34,14 +40,15 @@ pub struct ModuleSet {
 }
 
 impl ModuleSet {
-    /// A module set whose disk imports must stay inside `root`.
-    pub fn new(root: Option<PathBuf>) -> Result<Self, String> {
-        let root = match root {
-            Some(root) => Some(root.canonicalize().map_err(|e| format!("module root '{}': {e}", root.display()))?),
-            None => None,
-        };
+    /// A module set whose disk imports must stay inside one of `roots`.
+    pub fn new(roots: &[PathBuf]) -> Result<Self, String> {
+        let roots = roots
+            .iter()
+            .map(|root| root.canonicalize().map_err(|e| format!("module root '{}': {e}", root.display())))
+            .collect::<Result<_, _>>()?;
         Ok(Self {
-            root,
+            roots,
+            folders: RefCell::default(),
             sources: RefCell::default(),
             cache: RefCell::default(),
             texts: RefCell::default(),
@@ -79,6 +86,12 @@ impl ModuleSet {
         self.sources.borrow_mut().insert(normalize(Path::new(name)), source.into());
     }
 
+    /// Resolves the relative imports of the in-memory module `name` against
+    /// `folder` (the folder of the file it follows) instead of its name's folder.
+    pub fn set_folder(&self, name: &str, folder: &Path) {
+        self.folders.borrow_mut().insert(normalize(Path::new(name)), normalize(folder));
+    }
+
     fn evaluate(self: &Rc<Self>, path: PathBuf, text: Rc<str>, context: &mut Context) -> Result<(), ScriptError> {
         let display = path.display().to_string();
         self.last_error.borrow_mut().take();
@@ -94,8 +107,20 @@ impl ModuleSet {
             }
         };
         let promise = module.load_link_evaluate(context);
-        if let Err(error) = context.run_jobs() {
-            return Err(ScriptError::from_js(&error, Some(&display), context));
+        let checkpoint = Jobs::checkpoint(context);
+        // The evaluation promise is the engine's, not the script's: its rejection
+        // is this function's error, never an unhandled rejection.
+        Jobs::forget(context, &promise.clone().into());
+        match checkpoint {
+            Checkpoint::Drained => {}
+            Checkpoint::Failed(error) => return Err(ScriptError::from_js(&error, Some(&display), context)),
+            Checkpoint::Runaway => {
+                return Err(ScriptError::new(
+                    "RangeError",
+                    format!("the module's microtasks did not drain after {MICROTASK_BUDGET} jobs (runaway guard)"),
+                )
+                .or_at(&display, 0, 0));
+            }
         }
         match promise.state() {
             PromiseState::Fulfilled(_) => Ok(()),
@@ -122,12 +147,25 @@ impl ModuleSet {
     }
 
     fn check_inside_root(&self, path: &Path) -> Result<(), String> {
-        let Some(root) = &self.root else { return Ok(()) };
+        if self.roots.is_empty() {
+            return Ok(());
+        }
         let canonical = path.canonicalize().map_err(|e| format!("cannot read module: {e}"))?;
-        if canonical.starts_with(root) {
+        if self.roots.iter().any(|root| canonical.starts_with(root)) {
             Ok(())
         } else {
-            Err(format!("'{}' is outside the module root '{}'", canonical.display(), root.display()))
+            Err(format!("'{}' is outside {}", canonical.display(), self.describe_roots()))
+        }
+    }
+
+    fn describe_roots(&self) -> String {
+        match &self.roots[..] {
+            [] => "every module folder (none is allowed for this scope)".to_owned(),
+            [root] => format!("the module root '{}'", root.display()),
+            roots => {
+                let list: Vec<String> = roots.iter().map(|r| format!("'{}'", r.display())).collect();
+                format!("the module roots {}", list.join(", "))
+            }
         }
     }
 
@@ -139,7 +177,8 @@ impl ModuleSet {
                 "bare module specifier '{specifier}' is not supported; import files with a relative path such as './{specifier}'"
             ));
         }
-        let base = referrer.and_then(Path::parent).unwrap_or(Path::new(""));
+        let folder = referrer.and_then(|r| self.folders.borrow().get(r).cloned());
+        let base = folder.as_deref().or_else(|| referrer.and_then(Path::parent)).unwrap_or(Path::new(""));
         let joined = base.join(specifier);
         let escapes_top = lexical_escape(&joined);
         let path = normalize(&joined);
@@ -149,20 +188,24 @@ impl ModuleSet {
             }
             return Ok(path);
         }
-        match &self.root {
-            None => Err(format!("no module named '{}' (no module folder is allowed for this scope)", path.display())),
-            Some(root) => {
-                let canonical = path.canonicalize().map_err(|_| format!("cannot find module '{}'", path.display()))?;
-                if canonical.starts_with(root) {
-                    Ok(path)
-                } else {
-                    Err(format!(
-                        "'{specifier}' resolves to '{}', outside the module root '{}'",
-                        canonical.display(),
-                        root.display()
-                    ))
-                }
-            }
+        if self.roots.is_empty() {
+            return Err(format!("no module named '{}' (no module folder is allowed for this scope)", path.display()));
+        }
+        let is_module = path.extension().is_some_and(|e| e == "js" || e == "mjs");
+        if !is_module {
+            return Err(format!(
+                "'{}' is not a JavaScript module file (only .js and .mjs files are imported)",
+                path.display()
+            ));
+        }
+        let canonical = path.canonicalize().map_err(|_| format!("cannot find module '{}'", path.display()))?;
+        if !canonical.is_file() {
+            return Err(format!("'{}' is not a file", path.display()));
+        }
+        if self.roots.iter().any(|root| canonical.starts_with(root)) {
+            Ok(path)
+        } else {
+            Err(format!("'{specifier}' resolves to '{}', outside {}", canonical.display(), self.describe_roots()))
         }
     }
 
@@ -348,7 +391,7 @@ mod tests {
 
     #[test]
     fn bare_specifiers_are_rejected_with_advice() {
-        let set = ModuleSet::new(None).unwrap();
+        let set = ModuleSet::new(&[]).unwrap();
         let error = set.resolve(Some(Path::new("main.js")), "dsp.js").unwrap_err();
         assert!(error.contains("'./dsp.js'"), "{error}");
     }

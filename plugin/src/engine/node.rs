@@ -186,7 +186,8 @@ impl Node {
         self.error.take()
     }
 
-    fn fail(&mut self, mut error: ScriptError) {
+    /// Stops the processor with `error` (a `processorerror`; silence from now on).
+    pub(crate) fn fail(&mut self, mut error: ScriptError) {
         if let Some((file, line, col)) = &self.site {
             error = error.or_at(file, *line, *col);
         }

@@ -22,6 +22,7 @@ use boa_engine::{
 };
 
 use super::error::ScriptError;
+use super::jobs::{Checkpoint, Hooks, Jobs, MICROTASK_BUDGET};
 use super::modules::ModuleSet;
 use crate::port::router::RealmInbox;
 use crate::port::{FIRST_CHANNEL_PORT, Message, MovedPort, Pending, PortId, SCOPE_PORT};
@@ -96,6 +97,7 @@ pub(crate) struct ScopeState {
     current_frame: Cell<u64>,
     outbox: RefCell<Outbox>,
     next_port: Cell<PortId>,
+    created: std::time::Instant,
 }
 
 /// Limits and facts fixed when a realm is created.
@@ -103,8 +105,9 @@ pub(crate) struct ScopeState {
 pub struct RealmConfig {
     /// The context's sample rate in Hz.
     pub sample_rate: f64,
-    /// Folder that `import` may read from; `None` allows only in-memory sources.
-    pub module_root: Option<PathBuf>,
+    /// Folders that `import` may read module files from; none allows only
+    /// in-memory sources.
+    pub module_roots: Vec<PathBuf>,
     /// Runaway guard: loop iterations per call frame.
     pub loop_limit: u64,
     /// Runaway guard: nested calls.
@@ -116,7 +119,7 @@ impl RealmConfig {
     pub fn new(sample_rate: f64) -> Self {
         Self {
             sample_rate,
-            module_root: None,
+            module_roots: Vec::new(),
             loop_limit: DEFAULT_LOOP_LIMIT,
             recursion_limit: DEFAULT_RECURSION_LIMIT,
         }
@@ -139,14 +142,19 @@ pub struct Realm {
     context: Context,
     internals: Internals,
     modules: Rc<ModuleSet>,
+    /// An error that must stop the processor (a runaway microtask chain).
+    fatal: Option<ScriptError>,
 }
 
 impl Realm {
     /// Builds the context, installs the natives and evaluates the internal scripts.
     pub fn new(config: &RealmConfig) -> Result<Self, ScriptError> {
-        let modules = Rc::new(ModuleSet::new(config.module_root.clone()).map_err(|e| ScriptError::new("Error", e))?);
+        let modules = Rc::new(ModuleSet::new(&config.module_roots).map_err(|e| ScriptError::new("Error", e))?);
+        let jobs = Rc::new(Jobs::default());
         let mut context = Context::builder()
             .module_loader(modules.clone())
+            .host_hooks(Rc::new(Hooks::new(jobs.clone())))
+            .job_executor(jobs)
             .build()
             .map_err(|e| ScriptError::new("Error", e.to_string()))?;
         let limits = context.runtime_limits_mut();
@@ -157,12 +165,13 @@ impl Realm {
             current_frame: Cell::new(0),
             outbox: RefCell::new(Outbox::default()),
             next_port: Cell::new(FIRST_CHANNEL_PORT),
+            created: std::time::Instant::now(),
         });
         let internals = install(&mut context).map_err(|e| {
             let located = ScriptError::from_js(&e, Some("worklet:scope.js"), &mut context);
             ScriptError::new("InternalError", located.to_string())
         })?;
-        Ok(Self { context, internals, modules })
+        Ok(Self { context, internals, modules, fatal: None })
     }
 
     /// The Boa context (for the engine's own modules).
@@ -242,11 +251,42 @@ impl Realm {
         }
     }
 
-    /// Performs a microtask checkpoint (runs all queued promise jobs).
+    /// Performs a microtask checkpoint (runs all queued promise jobs), then
+    /// reports the rejections that are still unhandled.
     pub fn run_microtasks(&mut self) {
-        if let Err(error) = self.context.run_jobs() {
-            let error = self.error(&error);
-            self.report_uncaught(&error);
+        match Jobs::checkpoint(&mut self.context) {
+            Checkpoint::Drained => {}
+            Checkpoint::Failed(error) => {
+                let error = self.error(&error);
+                self.report_uncaught(&error);
+            }
+            Checkpoint::Runaway => {
+                let message = format!(
+                    "the microtask queue did not drain after {MICROTASK_BUDGET} jobs \
+                     (runaway guard: the pending microtasks were dropped)"
+                );
+                self.fatal = Some(ScriptError::new("RangeError", message));
+            }
+        }
+        self.report_rejections();
+    }
+
+    /// The error that must stop the processor, raised since the last call.
+    pub(crate) fn take_fatal(&mut self) -> Option<ScriptError> {
+        self.fatal.take()
+    }
+
+    /// "Uncaught (in promise) ..." for every rejection the last checkpoint left
+    /// unhandled, as a browser logs them.
+    fn report_rejections(&mut self) {
+        let (reasons, more) = Jobs::take_unhandled(&mut self.context);
+        for reason in reasons {
+            let text = rejection_text(&reason, &mut self.context);
+            self.state().outbox.borrow_mut().push(Outgoing::Console { level: "error".to_owned(), text });
+        }
+        if more > 0 {
+            let text = format!("Uncaught (in promise): {more} more unhandled rejections");
+            self.state().outbox.borrow_mut().push(Outgoing::Console { level: "error".to_owned(), text });
         }
     }
 
@@ -297,7 +337,9 @@ impl Realm {
     /// Evaluates a module from disk (see [`ModuleSet`] for the root rules).
     pub fn add_module_file(&mut self, path: &Path) -> Result<(), ScriptError> {
         let modules = self.modules.clone();
-        modules.add_file(path, &mut self.context)
+        let result = modules.add_file(path, &mut self.context);
+        self.report_rejections();
+        result
     }
 
     /// Makes an in-memory module importable (by `./name` from other in-memory
@@ -306,10 +348,18 @@ impl Realm {
         self.modules.provide_source(name, source);
     }
 
+    /// Resolves the relative imports of the in-memory module `name` against
+    /// `folder` (the folder of the file it follows) rather than its name's folder.
+    pub fn set_module_folder(&mut self, name: &str, folder: &Path) {
+        self.modules.set_folder(name, folder);
+    }
+
     /// Evaluates a module from an in-memory source named `name`.
     pub fn add_module_source(&mut self, name: &str, source: &str) -> Result<(), ScriptError> {
         let modules = self.modules.clone();
-        modules.add_source(name, source, &mut self.context)
+        let result = modules.add_source(name, source, &mut self.context);
+        self.report_rejections();
+        result
     }
 }
 
@@ -320,6 +370,27 @@ pub fn uncaught_text(error: &ScriptError) -> String {
         format!("Uncaught {}: {}", error.name, error.message)
     } else {
         format!("Uncaught {}: {} ({location})", error.name, error.message)
+    }
+}
+
+/// "Uncaught (in promise) TypeError: message (file:line:col)" for an error, and
+/// "Uncaught (in promise) 42" for a rejection with a primitive reason.
+fn rejection_text(reason: &JsValue, context: &mut Context) -> String {
+    if reason.is_object() {
+        let located = locate(&JsError::from_opaque(reason.clone()), context);
+        let location = located.location();
+        let (name, message) = (&located.name, &located.message);
+        if location.is_empty() {
+            format!("Uncaught (in promise) {name}: {message}")
+        } else {
+            format!("Uncaught (in promise) {name}: {message} ({location})")
+        }
+    } else {
+        let text = match reason.as_string() {
+            Some(text) => text.to_std_string_escaped(),
+            None => reason.display().to_string(),
+        };
+        format!("Uncaught (in promise) {text}")
     }
 }
 
@@ -334,11 +405,15 @@ fn install(context: &mut Context) -> JsResult<Internals> {
         .function(NativeFunction::from_fn_ptr(native_detach), js_string!("detach"), 1)
         .function(NativeFunction::from_fn_ptr(native_is_detached), js_string!("isDetached"), 1)
         .function(NativeFunction::from_fn_ptr(native_entangle), js_string!("entangle"), 0)
+        .function(NativeFunction::from_fn_ptr(native_transfer), js_string!("transfer"), 3)
+        .function(NativeFunction::from_fn_ptr(native_now), js_string!("now"), 0)
         .property(js_string!("globalPortId"), SCOPE_PORT, Attribute::READONLY)
         .build();
+    evaluate_internal(context, "worklet:lang.js", include_str!("js/lang.js"), &[native.clone().into()])?;
     let clone = evaluate_internal(context, "worklet:clone.js", include_str!("js/clone.js"), &[native.clone().into()])?;
+    let dom = evaluate_internal(context, "worklet:dom.js", include_str!("js/dom.js"), &[native.clone().into()])?;
     let internals =
-        evaluate_internal(context, "worklet:scope.js", include_str!("js/scope.js"), &[native.into(), clone])?;
+        evaluate_internal(context, "worklet:scope.js", include_str!("js/scope.js"), &[native.into(), clone, dom])?;
     let internals =
         internals.as_object().ok_or_else(|| JsNativeError::typ().with_message("scope.js returned no object"))?;
     let function = |name: &str, context: &mut Context| -> JsResult<JsObject> {
@@ -473,6 +548,36 @@ fn array_buffer_arg(args: &[JsValue]) -> JsResult<JsArrayBuffer> {
 fn native_detach(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {
     array_buffer_arg(args)?.detach(&JsValue::undefined())?;
     Ok(JsValue::undefined())
+}
+
+/// `transfer(buffer, newLength, maxByteLength)`: moves the buffer's bytes into a
+/// new ArrayBuffer of `newLength` bytes (resizable up to `maxByteLength` when given)
+/// and detaches the old one. `lang.js` has done the spec's checks.
+fn native_transfer(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let buffer = array_buffer_arg(args)?;
+    let length = args.get(1).cloned().unwrap_or_default().to_index(context)?;
+    let max = match args.get(2) {
+        Some(value) if !value.is_undefined() => Some(value.to_index(context)?),
+        _ => None,
+    };
+    let limit = context.host_hooks().max_buffer_size(context);
+    let length = usize::try_from(length)
+        .ok()
+        .filter(|&n| n as u64 <= limit)
+        .ok_or_else(|| JsNativeError::range().with_message("Array buffer allocation failed"))?;
+    let mut block = buffer.detach(&JsValue::undefined())?;
+    block.resize(length, 0);
+    let moved = JsArrayBuffer::from_byte_block(block, context)?;
+    let moved = match max {
+        Some(max) => moved.with_max_byte_length(max),
+        None => moved,
+    };
+    Ok(moved.into())
+}
+
+/// Milliseconds since the realm was made (`Event.timeStamp`).
+fn native_now(_: &JsValue, _: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    Ok((state(context).created.elapsed().as_secs_f64() * 1e3).into())
 }
 
 fn native_is_detached(_: &JsValue, args: &[JsValue], _: &mut Context) -> JsResult<JsValue> {

@@ -15,10 +15,10 @@ use super::console::ConsolePanel;
 use super::meters::{Meters, state_label};
 use super::session::Session;
 use super::sidebar::Sidebar;
-use super::view::{MIN_SIZE, ViewState};
 use crate::plugin::params::WorkletParams;
 use crate::plugin::state::SavedState;
 use crate::plugin::status::Status;
+use crate::plugin::view::{MIN_SIZE, ViewState};
 
 /// How often the window redraws for meters and the console.
 const REFRESH: Duration = Duration::from_millis(33);

@@ -289,7 +289,7 @@ mod tests {
         assert_eq!(on(ERROR_LINE), "let b = (;\n");
         assert_eq!(on(MATCH), "c");
         assert_eq!(job.text, text);
-        let module = SavedModule { name: "main.js".into(), text: text.into(), path: None };
+        let module = SavedModule::new("main.js", text);
         let error = ScriptError::new("SyntaxError", "x").or_at("main.js", 2, 10);
         assert!(error_in(Some(&error), &module).is_some());
         let other = SavedModule { name: "dsp.js".into(), ..module };

@@ -20,10 +20,9 @@ mod meters;
 mod params;
 pub mod session;
 mod sidebar;
-pub mod view;
 
 use std::error::Error;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::NativeSize;
@@ -33,9 +32,9 @@ use nice_plug::prelude::*;
 use nice_plug_egui::{EguiEditorHandle, EguiEditorState, EguiNiceSettings, RepaintNotifier, create_egui_editor};
 
 use self::app::EditorApp;
-use self::view::{MIN_SIZE, ViewState};
 use crate::plugin::params::WorkletParams;
 use crate::plugin::status::Status;
+use crate::plugin::view::{MIN_SIZE, ViewState};
 
 /// The editor the plugin hands to the host. Each time the host opens it, a
 /// window of the saved size is made; resizing updates the saved view state.
@@ -89,6 +88,3 @@ impl Editor for WorkletEditor {
         Self::settings().resize_hint
     }
 }
-
-/// The view state shared with the plugin's persisted fields.
-pub type SharedView = Arc<RwLock<ViewState>>;

@@ -111,7 +111,7 @@ impl Session {
     /// Replaces the project with a factory processor and applies it.
     pub fn load_factory(&mut self, file: &str, status: &Status) -> bool {
         let Some(entry) = crate::library::find(file) else { return false };
-        self.modules = vec![SavedModule { name: entry.file.into(), text: entry.source.into(), path: None }];
+        self.modules = vec![SavedModule::new(entry.file, entry.source)];
         self.active = 0;
         self.processor = None;
         self.options = Value::Null;
@@ -125,6 +125,7 @@ impl Session {
         let module = &mut self.modules[self.active];
         module.text = text;
         module.path = link.then_some(absolute);
+        module.root = None;
         self.edited();
         Ok(())
     }
@@ -132,6 +133,24 @@ impl Session {
     /// Stops following the shown tab's file (its text stays).
     pub fn unlink(&mut self) {
         self.modules[self.active].path = None;
+        self.modules[self.active].root = None;
+    }
+
+    /// Lets the shown tab's imports read module files anywhere under `folder`,
+    /// which must hold the file the tab follows.
+    pub fn set_import_root(&mut self, folder: &str) -> Result<(), String> {
+        let module = &mut self.modules[self.active];
+        let Some(file) = module.path.as_deref() else { return Err(format!("{} follows no file", module.name)) };
+        let root = std::fs::canonicalize(folder).map_err(|e| format!("{folder}: {e}"))?;
+        if !root.is_dir() {
+            return Err(format!("{folder} is not a folder"));
+        }
+        if !std::path::Path::new(file).starts_with(&root) {
+            return Err(format!("{} does not hold {file}", root.display()));
+        }
+        module.root = Some(root.display().to_string());
+        self.edited();
+        Ok(())
     }
 
     /// Adds an empty module tab named `name` (a `.js` path); false if the name is
@@ -141,7 +160,7 @@ impl Session {
         if name.is_empty() || self.modules.iter().any(|m| m.name == name) {
             return false;
         }
-        self.modules.push(SavedModule { name: name.into(), text: String::new(), path: None });
+        self.modules.push(SavedModule::new(name, String::new()));
         self.active = self.modules.len() - 1;
         true
     }
@@ -229,5 +248,28 @@ mod tests {
         assert_eq!(session.modules[0].path, None);
         assert!(session.open_file("/no/such/file.js", false).unwrap_err().contains("cannot read"));
         std::fs::remove_file(path).unwrap();
+    }
+
+    #[test]
+    fn the_import_root_must_hold_the_linked_file() {
+        let (mut session, _) = session();
+        let dir = std::env::temp_dir().join(format!("worklet-session-root-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("project/synth")).unwrap();
+        let file = dir.join("project/synth/main.js");
+        std::fs::write(&file, "// linked").unwrap();
+        assert!(session.set_import_root(dir.to_str().unwrap()).unwrap_err().contains("follows no file"));
+        session.open_file(file.to_str().unwrap(), true).unwrap();
+        let project = dir.join("project").canonicalize().unwrap();
+        session.set_import_root(project.to_str().unwrap()).unwrap();
+        assert_eq!(session.modules[0].import_root(), Some(project.clone()));
+        assert!(session.set_import_root(dir.join("project/synth/main.js").to_str().unwrap()).is_err(), "not a folder");
+        let elsewhere =
+            std::env::temp_dir().canonicalize().unwrap().join(format!("worklet-other-{}", std::process::id()));
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        assert!(session.set_import_root(elsewhere.to_str().unwrap()).unwrap_err().contains("does not hold"));
+        session.unlink();
+        assert_eq!(session.modules[0].import_root(), None);
+        std::fs::remove_dir_all(dir).unwrap();
+        std::fs::remove_dir_all(elsewhere).unwrap();
     }
 }

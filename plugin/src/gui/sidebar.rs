@@ -18,6 +18,8 @@ pub(super) struct Sidebar {
     output_channels: Option<String>,
     options_error: Option<String>,
     path: String,
+    /// The import-root field, and the tab and folder it was filled from.
+    root: Option<(usize, String, String)>,
     file_error: Option<String>,
 }
 
@@ -165,6 +167,29 @@ impl Sidebar {
                 changed = true;
             }
         });
+        if let Some(current) = session.modules[session.active].import_root() {
+            let current = current.display().to_string();
+            let stale = self.root.as_ref().is_none_or(|(tab, from, _)| *tab != session.active || *from != current);
+            if stale {
+                self.root = Some((session.active, current.clone(), current));
+            }
+            let Some((_, _, root)) = self.root.as_mut() else { return changed };
+            ui.label(RichText::new("Imports may read module files under").small());
+            ui.horizontal(|ui| {
+                ui.add(egui::TextEdit::singleline(root).desired_width(170.0));
+                if ui.button("Set").on_hover_text("A folder that holds the linked file").clicked() {
+                    match session.set_import_root(root.trim()) {
+                        Ok(()) => {
+                            self.file_error = None;
+                            changed = true;
+                        }
+                        Err(error) => self.file_error = Some(error),
+                    }
+                }
+            });
+        } else {
+            self.root = None;
+        }
         if let Some(error) = &self.file_error {
             ui.label(RichText::new(error).color(super::code::ERROR_MARK));
         }

@@ -15,6 +15,7 @@ mod exports;
 pub mod params;
 pub mod state;
 pub mod status;
+pub mod view;
 pub mod watch;
 
 use std::num::NonZeroU32;

@@ -232,7 +232,7 @@ pub struct WorkletParams {
     pub state: Arc<RwLock<String>>,
     /// The editor's view state (window size, font, tab, panel choices).
     #[persist = "worklet-view"]
-    pub view: crate::gui::SharedView,
+    pub view: super::view::SharedView,
     /// What the slots are mapped to (not saved here; rebuilt from the state).
     pub table: Arc<SlotTable>,
 }

@@ -1,6 +1,8 @@
 //! The plugin's saved state (in the DAW project), its versioned JSON form, and
 //! the factory default. Runs on whichever thread the host loads state on.
 
+use std::path::{Path, PathBuf};
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -23,6 +25,29 @@ pub struct SavedModule {
     /// A file on disk the module follows, if linked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// The folder a linked module's imports may read module files from (default:
+    /// the linked file's own folder). Its relative imports resolve against the
+    /// linked file's folder, as a browser resolves them against the file's URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+}
+
+impl SavedModule {
+    /// A module kept in the project only.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        Self { name: name.into(), text: text.into(), path: None, root: None }
+    }
+
+    /// The folder its relative imports resolve against, if it follows a file.
+    pub fn folder(&self) -> Option<PathBuf> {
+        let path = Path::new(self.path.as_deref()?);
+        Some(path.parent().unwrap_or(Path::new("/")).to_path_buf())
+    }
+
+    /// The folder its imports may read, if it follows a file.
+    pub fn import_root(&self) -> Option<PathBuf> {
+        self.root.as_deref().map(PathBuf::from).or_else(|| self.folder())
+    }
 }
 
 /// Everything the plugin restores when a project is reopened.
@@ -64,7 +89,7 @@ impl Default for SavedState {
     fn default() -> Self {
         Self {
             version: STATE_VERSION,
-            modules: vec![SavedModule { name: DEFAULT_MODULE.0.into(), text: DEFAULT_MODULE.1.into(), path: None }],
+            modules: vec![SavedModule::new(DEFAULT_MODULE.0, DEFAULT_MODULE.1)],
             processor: None,
             options: Value::Null,
             slots: Vec::new(),
@@ -114,9 +139,19 @@ impl SavedState {
 
     /// The recipe that builds this state's processor.
     pub fn recipe(&self) -> Recipe {
+        let mut module_roots: Vec<PathBuf> = Vec::new();
+        for root in self.modules.iter().filter_map(SavedModule::import_root) {
+            if !module_roots.contains(&root) {
+                module_roots.push(root);
+            }
+        }
         Recipe {
-            modules: self.modules.iter().map(|m| ModuleSource { name: m.name.clone(), text: m.text.clone() }).collect(),
-            module_root: None,
+            modules: self
+                .modules
+                .iter()
+                .map(|m| ModuleSource { name: m.name.clone(), text: m.text.clone(), folder: m.folder() })
+                .collect(),
+            module_roots,
             processor: self.processor.clone(),
             options: self.options.clone(),
             slots: Some(self.slots.clone()),
@@ -171,5 +206,23 @@ mod tests {
         state.adopt_slots(&[("gain".into(), 0), ("new".into(), 1)]);
         assert_eq!(state.slots, [("gain".into(), 0), ("new".into(), 1)]);
         assert_eq!(state.touched, [0], "slot 1 now carries another parameter");
+    }
+
+    #[test]
+    fn a_linked_module_imports_beside_its_file_inside_its_root() {
+        let linked =
+            SavedModule { path: Some("/home/me/project/synth/main.js".into()), ..SavedModule::new("main.js", "") };
+        let wider = SavedModule { root: Some("/home/me/project".into()), ..linked.clone() };
+        let state =
+            SavedState { modules: vec![SavedModule::new("tab.js", ""), linked, wider], ..SavedState::default() };
+        let recipe = state.recipe();
+        assert_eq!(recipe.modules[0].folder, None, "an unlinked module resolves against its name");
+        assert_eq!(recipe.modules[1].folder, Some(PathBuf::from("/home/me/project/synth")));
+        assert_eq!(
+            recipe.module_roots,
+            [PathBuf::from("/home/me/project/synth"), PathBuf::from("/home/me/project")],
+            "each linked file's folder, or the wider folder the user chose"
+        );
+        assert!(SavedState::default().recipe().module_roots.is_empty(), "nothing is read from disk by default");
     }
 }

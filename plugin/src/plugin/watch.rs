@@ -87,7 +87,7 @@ mod tests {
     use super::*;
 
     fn linked(path: &std::path::Path, text: &str) -> SavedModule {
-        SavedModule { name: "main.js".into(), text: text.into(), path: Some(path.display().to_string()) }
+        SavedModule { path: Some(path.display().to_string()), ..SavedModule::new("main.js", text) }
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct ModuleSource {
     pub name: String,
     /// Its text.
     pub text: String,
+    /// The folder its relative imports resolve against instead of its name's (the
+    /// folder of the file a linked module follows).
+    pub folder: Option<PathBuf>,
 }
 
 /// Everything needed to build a generation, as plain data: the render thread
@@ -52,8 +55,8 @@ pub struct ModuleSource {
 pub struct Recipe {
     /// Modules, evaluated in order.
     pub modules: Vec<ModuleSource>,
-    /// Folder that imports not found among `modules` may read from disk.
-    pub module_root: Option<PathBuf>,
+    /// Folders that imports not found among `modules` may read module files from.
+    pub module_roots: Vec<PathBuf>,
     /// Processor to construct; `None` picks the first registered.
     pub processor: Option<String>,
     /// `AudioWorkletNodeOptions` (wire format); `null` for none.
@@ -158,10 +161,14 @@ fn build(
     config: &PipelineConfig,
     params: &SharedParams,
 ) -> Result<(Instance, Ready, ParamTrack), ScriptError> {
-    let realm_config = RealmConfig { module_root: recipe.module_root.clone(), ..RealmConfig::new(config.sample_rate) };
+    let realm_config =
+        RealmConfig { module_roots: recipe.module_roots.clone(), ..RealmConfig::new(config.sample_rate) };
     let mut realm = Realm::new(&realm_config)?;
     for module in &recipe.modules {
         realm.provide_module_source(&module.name, &module.text);
+        if let Some(folder) = &module.folder {
+            realm.set_module_folder(&module.name, folder);
+        }
     }
     for module in &recipe.modules {
         realm.add_module_source(&module.name, &module.text)?;

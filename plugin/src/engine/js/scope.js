@@ -4,34 +4,13 @@
 // user module. It is a single function expression: Rust calls it with the native
 // hooks and keeps the object it returns (the realm's internals). Nothing but the
 // Web Audio globals leaks onto `globalThis`.
-(function workletScope(native, clone) {
+(function workletScope(native, clone, dom) {
   'use strict';
 
   const { defineProperty, freeze, isFrozen, create } = Object;
-  const { construct, apply } = Reflect;
+  const { construct } = Reflect;
   const FLOAT_MAX = 3.4028234663852886e38;
-
-  // ---------------------------------------------------------------- DOMException
-  const LEGACY_CODES = {
-    IndexSizeError: 1, HierarchyRequestError: 3, WrongDocumentError: 4,
-    InvalidCharacterError: 5, NoModificationAllowedError: 7, NotFoundError: 8,
-    NotSupportedError: 9, InvalidStateError: 11, SyntaxError: 12,
-    InvalidModificationError: 13, NamespaceError: 14, InvalidAccessError: 15,
-    TypeMismatchError: 17, SecurityError: 18, NetworkError: 19, AbortError: 20,
-    URLMismatchError: 21, QuotaExceededError: 22, TimeoutError: 23,
-    InvalidNodeTypeError: 24, DataCloneError: 25,
-  };
-  const exceptionNames = new WeakMap();
-  class DOMException extends Error {
-    constructor(message = '', name = 'Error') {
-      super(String(message));
-      exceptionNames.set(this, String(name));
-    }
-    get name() { return exceptionNames.get(this) ?? 'Error'; }
-    get code() { return LEGACY_CODES[exceptionNames.get(this)] ?? 0; }
-  }
-  defineProperty(DOMException.prototype, Symbol.toStringTag, { value: 'DOMException' });
-  const domError = (name, message) => new DOMException(message, name);
+  const { DOMException, QuotaExceededError, domError, Event, EventTarget, dispatchTrusted, eventHandler } = dom;
 
   // ---------------------------------------------------------------- console
   const console = create(null);
@@ -43,38 +22,49 @@
     if (!condition) native.console('error', 'Assertion failed' + (args.length ? ': ' + clone.format(args) : ''));
   };
 
-  // ---------------------------------------------------------------- events
-  class Event {
-    #type;
-    constructor(type) { this.#type = String(type); }
-    get type() { return this.#type; }
-    get bubbles() { return false; }
-    get cancelable() { return false; }
-    get defaultPrevented() { return false; }
-    get composed() { return false; }
-    get isTrusted() { return true; }
-    preventDefault() {}
-    stopPropagation() {}
-    stopImmediatePropagation() { stoppedEvents.add(this); }
-  }
-  const stoppedEvents = new WeakSet();
-  const eventTargets = new WeakMap();
-
+  // ---------------------------------------------------------------- MessageEvent
   class MessageEvent extends Event {
-    #data; #ports; #target;
-    constructor(type, init = {}) {
-      super(type);
-      this.#data = 'data' in init ? init.data : null;
-      this.#ports = freeze(Array.from(init.ports ?? []));
-      this.#target = eventTargets.get(init) ?? null;
+    #data; #origin; #lastEventId; #source; #ports;
+    constructor(type, init = undefined) {
+      if (arguments.length < 1) throw new TypeError("Failed to construct 'MessageEvent': 1 argument required, but only 0 present.");
+      super(type, init);
+      const dict = init ?? {};
+      this.#data = 'data' in dict ? dict.data : null;
+      this.#origin = dict.origin === undefined ? '' : String(dict.origin);
+      this.#lastEventId = dict.lastEventId === undefined ? '' : String(dict.lastEventId);
+      this.#source = readSource(dict.source);
+      this.#ports = freeze(readPorts(dict.ports));
     }
     get data() { return this.#data; }
+    get origin() { return this.#origin; }
+    get lastEventId() { return this.#lastEventId; }
+    get source() { return this.#source; }
     get ports() { return this.#ports; }
-    get origin() { return ''; }
-    get lastEventId() { return ''; }
-    get source() { return null; }
-    get target() { return this.#target; }
-    get currentTarget() { return this.#target; }
+    get userActivation() { return null; }
+    initMessageEvent(type, bubbles = false, cancelable = false, data = null, origin = '', lastEventId = '', source = null, ports = []) {
+      if (arguments.length < 1) throw new TypeError("Failed to execute 'initMessageEvent' on 'MessageEvent': 1 argument required, but only 0 present.");
+      this.initEvent(type, bubbles, cancelable);
+      this.#data = data;
+      this.#origin = String(origin);
+      this.#lastEventId = String(lastEventId);
+      this.#source = readSource(source);
+      this.#ports = freeze(readPorts(ports));
+    }
+  }
+  defineProperty(MessageEvent.prototype, Symbol.toStringTag, { value: 'MessageEvent', configurable: true });
+  function readSource(source) {
+    if (source === undefined || source === null) return null;
+    if (!isPort(source)) throw new TypeError("Failed to construct 'MessageEvent': The provided value is not of type '(MessagePort or ServiceWorker or Window)'.");
+    return source;
+  }
+  function readPorts(ports) {
+    if (ports === undefined) return [];
+    if (ports === null || typeof ports[Symbol.iterator] !== 'function') {
+      throw new TypeError("Failed to construct 'MessageEvent': The provided value cannot be converted to a sequence.");
+    }
+    const list = Array.from(ports);
+    if (!list.every(isPort)) throw new TypeError("Failed to construct 'MessageEvent': Failed to convert value to 'MessagePort'.");
+    return list;
   }
 
   // ---------------------------------------------------------------- MessagePort
@@ -85,20 +75,11 @@
   const portsById = new Map();
   let messageSequence = 0;
 
-  function listenerCallback(listener) {
-    if (typeof listener === 'function') return listener;
-    if (listener !== null && typeof listener === 'object') return listener;
-    return null;
-  }
-
-  class MessagePort {
+  class MessagePort extends EventTarget {
     constructor(token, id) {
       if (token !== PORT_TOKEN) throw new TypeError('Illegal constructor');
-      portState.set(this, {
-        id, started: false, closed: false, detached: false, queue: [],
-        listeners: { message: [], messageerror: [] },
-        handlers: { message: null, messageerror: null },
-      });
+      super();
+      portState.set(this, { id, started: false, closed: false, detached: false, queue: [] });
       portsById.set(id, this);
     }
     postMessage(message, transfer = undefined) {
@@ -151,71 +132,12 @@
       portsById.delete(state.id);
       native.close(state.id);
     }
-    addEventListener(type, listener, options = undefined) {
-      const state = portState.get(this);
-      if (!state) throw new TypeError('Illegal invocation');
-      const callback = listenerCallback(listener);
-      const list = state.listeners[String(type)];
-      if (!callback || !list) return;
-      const once = typeof options === 'object' && options !== null && !!options.once;
-      if (list.some((entry) => entry.callback === callback)) return;
-      list.push({ callback, once });
-    }
-    removeEventListener(type, listener) {
-      const state = portState.get(this);
-      if (!state) throw new TypeError('Illegal invocation');
-      const list = state.listeners[String(type)];
-      if (!list) return;
-      const index = list.findIndex((entry) => entry.callback === listener);
-      if (index >= 0) list.splice(index, 1);
-    }
-    dispatchEvent(event) {
-      if (!(event instanceof Event)) throw new TypeError('dispatchEvent: argument is not an Event');
-      dispatch(this, event);
-      return true;
-    }
-    get onmessage() { return portState.get(this).handlers.message; }
-    set onmessage(value) { setHandler(this, 'message', value); this.start(); }
-    get onmessageerror() { return portState.get(this).handlers.messageerror; }
-    set onmessageerror(value) { setHandler(this, 'messageerror', value); }
   }
-  defineProperty(MessagePort.prototype, Symbol.toStringTag, { value: 'MessagePort' });
-
-  // Event handler attributes keep the position in the listener list they were
-  // first given, as in HTML.
-  function setHandler(port, type, value) {
-    const state = portState.get(port);
-    const handler = typeof value === 'function' ? value : null;
-    const list = state.listeners[type];
-    const index = list.findIndex((entry) => entry.handler);
-    state.handlers[type] = handler;
-    if (handler === null) {
-      if (index >= 0) list.splice(index, 1);
-    } else if (index < 0) {
-      list.push({ callback: (event) => state.handlers[type]?.call(port, event), once: false, handler: true });
-    }
-  }
-
-  function dispatch(port, event) {
-    const state = portState.get(port);
-    const list = state.listeners[event.type];
-    if (!list) return;
-    for (const entry of list.slice()) {
-      if (!list.includes(entry)) continue;
-      if (entry.once) list.splice(list.indexOf(entry), 1);
-      try {
-        if (typeof entry.callback === 'function') apply(entry.callback, port, [event]);
-        else {
-          const handleEvent = entry.callback.handleEvent;
-          if (typeof handleEvent !== 'function') throw new TypeError('handleEvent is not a function');
-          apply(handleEvent, entry.callback, [event]);
-        }
-      } catch (error) {
-        native.reportError(error);
-      }
-      if (stoppedEvents.has(event)) break;
-    }
-  }
+  Object.defineProperties(MessagePort.prototype, {
+    onmessage: eventHandler('message', function () { this.start(); }),
+    onmessageerror: eventHandler('messageerror'),
+    [Symbol.toStringTag]: { value: 'MessagePort', configurable: true },
+  });
 
   function newPort(id) { return new MessagePort(PORT_TOKEN, id); }
   const isPort = (value) => value !== null && typeof value === 'object' && portState.has(value);
@@ -351,11 +273,27 @@
   defineProperty(globalThis, 'currentTime', readonly(() => native.currentFrame() / native.sampleRate()));
   defineProperty(globalThis, 'renderQuantumSize', readonly(() => 128));
   defineProperty(globalThis, 'port', readonly(() => globalPort));
-  const exposed = { registerProcessor, AudioWorkletProcessor, MessagePort, MessageChannel, MessageEvent, Event, DOMException, console };
+  const exposed = {
+    registerProcessor, AudioWorkletProcessor, MessagePort, MessageChannel, MessageEvent, Event, EventTarget,
+    DOMException, QuotaExceededError, console,
+  };
   for (const [key, value] of Object.entries(exposed)) {
     defineProperty(globalThis, key, { value, writable: true, enumerable: false, configurable: true });
   }
-  defineProperty(globalThis, 'AudioWorkletGlobalScope', { value: globalThis, writable: true, configurable: true });
+  // The global object's interfaces: globalThis is an AudioWorkletGlobalScope, which
+  // is a WorkletGlobalScope, as in browsers. Neither can be constructed.
+  const illegal = (name) => {
+    const ctor = function () { throw new TypeError('Illegal constructor'); };
+    defineProperty(ctor, 'name', { value: name });
+    defineProperty(ctor.prototype, Symbol.toStringTag, { value: name, configurable: true });
+    defineProperty(globalThis, name, { value: ctor, writable: true, enumerable: false, configurable: true });
+    return ctor;
+  };
+  const WorkletGlobalScope = illegal('WorkletGlobalScope');
+  const AudioWorkletGlobalScope = illegal('AudioWorkletGlobalScope');
+  Object.setPrototypeOf(AudioWorkletGlobalScope.prototype, WorkletGlobalScope.prototype);
+  Object.setPrototypeOf(AudioWorkletGlobalScope, WorkletGlobalScope);
+  Object.setPrototypeOf(globalThis, AudioWorkletGlobalScope.prototype);
 
   // ---------------------------------------------------------------- internals (Rust only)
   function taskOrder() {
@@ -417,14 +355,10 @@
       try {
         data = clone.deserialize(message.wire, carried);
       } catch {
-        const init = { data: null, ports: [] };
-        eventTargets.set(init, port);
-        dispatch(port, new MessageEvent('messageerror', init));
+        dispatchTrusted(port, new MessageEvent('messageerror', { data: null }));
         return true;
       }
-      const init = { data, ports: carried };
-      eventTargets.set(init, port);
-      dispatch(port, new MessageEvent('message', init));
+      dispatchTrusted(port, new MessageEvent('message', { data, ports: carried }));
       return true;
     },
     frozenArray(items) { return freeze(items); },

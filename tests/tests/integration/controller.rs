@@ -14,10 +14,7 @@ use worklet_tests::live::config;
 use worklet_tests::wait_for;
 
 fn state(text: &str) -> SavedState {
-    SavedState {
-        modules: vec![SavedModule { name: "main.js".into(), text: text.into(), path: None }],
-        ..SavedState::default()
-    }
+    SavedState { modules: vec![SavedModule::new("main.js", text)], ..SavedState::default() }
 }
 
 fn sources(text: &str) -> Sources {

@@ -8,7 +8,7 @@ use worklet::engine::{Realm, RealmConfig, render};
 use worklet_tests::{message_data, scratch, spec, try_realm};
 
 fn realm_in(root: &std::path::Path) -> Realm {
-    Realm::new(&RealmConfig { module_root: Some(root.to_path_buf()), ..RealmConfig::new(48_000.0) }).unwrap()
+    Realm::new(&RealmConfig { module_roots: vec![root.to_path_buf()], ..RealmConfig::new(48_000.0) }).unwrap()
 }
 
 #[test]
@@ -157,4 +157,72 @@ fn in_memory_modules_import_each_other_and_cannot_escape() {
     assert!(error.message.contains("no module"), "{error}");
     let rendered = render(realm, &spec(0), &mut |_| {}).unwrap();
     assert_eq!(message_data(&rendered), [json!(1)]);
+}
+
+#[test]
+fn only_module_files_are_read() {
+    let dir = scratch("modules-only-js");
+    fs::write(dir.join("secret.txt"), "password=hunter2").unwrap();
+    fs::create_dir_all(dir.join("folder.js")).unwrap();
+    fs::write(dir.join("lib.mjs"), "export const ok = 'mjs';").unwrap();
+    fs::write(dir.join("text.js"), "import s from './secret.txt';").unwrap();
+    fs::write(dir.join("folder.js.js"), "import f from './folder.js';").unwrap();
+    let error = realm_in(&dir).add_module_file(&dir.join("text.js")).unwrap_err();
+    assert!(error.message.contains("not a JavaScript module file"), "{error}");
+    assert!(!error.to_string().contains("hunter2"), "the file is never read: {error}");
+    assert_eq!((error.lineno, error.colno), (1, 15), "{error}");
+    let error = realm_in(&dir).add_module_file(&dir.join("folder.js.js")).unwrap_err();
+    assert!(error.message.contains("is not a file"), "{error}");
+    fs::write(
+        dir.join("main.js"),
+        "import { ok } from './lib.mjs';
+         registerProcessor('p', class extends AudioWorkletProcessor { constructor() { super(); this.port.postMessage(ok); } process() { return true; } });",
+    )
+    .unwrap();
+    let mut realm = realm_in(&dir);
+    realm.add_module_file(&dir.join("main.js")).unwrap();
+    assert_eq!(message_data(&render(realm, &spec(0), &mut |_| {}).unwrap()), [json!("mjs")]);
+}
+
+#[test]
+fn a_wider_root_lets_imports_reach_a_sibling_folder() {
+    let dir = scratch("modules-wide-root");
+    fs::create_dir_all(dir.join("lib")).unwrap();
+    fs::create_dir_all(dir.join("processors")).unwrap();
+    fs::write(dir.join("lib/dsp.js"), "export const half = (x) => x / 2;").unwrap();
+    fs::write(
+        dir.join("processors/main.js"),
+        "import { half } from '../lib/dsp.js';
+         registerProcessor('p', class extends AudioWorkletProcessor { constructor() { super(); this.port.postMessage(half(3)); } process() { return true; } });",
+    )
+    .unwrap();
+    let narrow = realm_in(&dir.join("processors")).add_module_file(&dir.join("processors/main.js")).unwrap_err();
+    assert!(narrow.message.contains("outside the module root"), "{narrow}");
+    let mut realm = realm_in(&dir);
+    realm.add_module_file(&dir.join("processors/main.js")).unwrap();
+    assert_eq!(message_data(&render(realm, &spec(0), &mut |_| {}).unwrap()), [json!(1.5)]);
+}
+
+#[test]
+fn an_in_memory_module_that_follows_a_file_imports_beside_that_file() {
+    // The plugin's linked module: its text comes from the project, its imports
+    // resolve against the folder of the file it follows, inside the allowed root.
+    let dir = scratch("modules-linked");
+    fs::create_dir_all(dir.join("project/lib")).unwrap();
+    fs::write(dir.join("project/lib/table.js"), "export const table = [1, 2, 3];").unwrap();
+    fs::write(dir.join("outside.js"), "export const no = 1;").unwrap();
+    let mut realm = realm_in(&dir.join("project"));
+    realm.set_module_folder("synth.js", &dir.join("project"));
+    realm
+        .add_module_source(
+            "synth.js",
+            "import { table } from './lib/table.js';
+             registerProcessor('p', class extends AudioWorkletProcessor { constructor() { super(); this.port.postMessage(table); } process() { return true; } });",
+        )
+        .unwrap();
+    let mut other = realm_in(&dir.join("project"));
+    other.set_module_folder("escape.js", &dir.join("project"));
+    let error = other.add_module_source("escape.js", "import { no } from '../outside.js';").unwrap_err();
+    assert!(error.message.contains("outside the module root"), "{error}");
+    assert_eq!(message_data(&render(realm, &spec(0), &mut |_| {}).unwrap()), [json!([1, 2, 3])]);
 }

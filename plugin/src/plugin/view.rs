@@ -1,5 +1,8 @@
 //! The editor's view state, saved with the project (any thread; written by the
-//! GUI thread): window size, font size, the tab shown, panel choices.
+//! GUI thread): window size, font size, the tab shown, panel choices. It is part
+//! of the plugin's persisted fields; the editor reads and updates it.
+
+use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +39,9 @@ impl Default for ViewState {
         }
     }
 }
+
+/// The view state shared by the plugin's persisted fields and the editor.
+pub type SharedView = Arc<RwLock<ViewState>>;
 
 impl ViewState {
     /// The size clamped to [`MIN_SIZE`] (a corrupt or hand-edited state stays usable).

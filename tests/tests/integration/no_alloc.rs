@@ -4,12 +4,9 @@
 
 use std::time::Duration;
 
-use assert_no_alloc::{AllocDisabler, assert_no_alloc, reset_violation_count, violation_count};
+use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count};
 use worklet::render::{ParamChange, PipelineEvent};
 use worklet_tests::live::{Live, config, factory_recipe, recipe};
-
-#[global_allocator]
-static ALLOCATOR: AllocDisabler = AllocDisabler;
 
 #[test]
 fn the_detector_sees_an_allocation() {

@@ -12,7 +12,7 @@ const RATE: f64 = 48_000.0;
 fn render_file(file: &str, spec: &RenderSpec) -> Vec<Vec<f32>> {
     let path = std::path::PathBuf::from(processor(file));
     let root = path.parent().unwrap().to_path_buf();
-    let mut realm = Realm::new(&RealmConfig { module_root: Some(root), ..RealmConfig::new(RATE) }).unwrap();
+    let mut realm = Realm::new(&RealmConfig { module_roots: vec![root], ..RealmConfig::new(RATE) }).unwrap();
     realm.add_module_file(&path).unwrap();
     let rendered = render(realm, spec, &mut |_| {}).unwrap();
     assert!(worklet_tests::processor_errors(&rendered).is_empty(), "{:?}", rendered.events);
@@ -121,8 +121,11 @@ fn biquad_lowpass_passes_low_and_attenuates_high_frequencies() {
 #[test]
 fn biquad_rejects_an_unknown_type_in_its_constructor() {
     let path = std::path::PathBuf::from(processor("biquad.js"));
-    let mut realm =
-        Realm::new(&RealmConfig { module_root: path.parent().map(Into::into), ..RealmConfig::new(RATE) }).unwrap();
+    let mut realm = Realm::new(&RealmConfig {
+        module_roots: path.parent().map(Into::into).into_iter().collect(),
+        ..RealmConfig::new(RATE)
+    })
+    .unwrap();
     realm.add_module_file(&path).unwrap();
     let spec =
         RenderSpec { frames: 128, options: json!({"processorOptions": {"type": "wobble"}}), ..RenderSpec::default() };

@@ -175,8 +175,7 @@ fn load_processor(plugin: &mut PluginInstance<TestHost>, module: &str) {
     } else {
         serde_json::from_str(&text).unwrap()
     };
-    inner.modules =
-        vec![worklet::plugin::state::SavedModule { name: "main.js".into(), text: module.into(), path: None }];
+    inner.modules = vec![worklet::plugin::state::SavedModule::new("main.js", module)];
     outer["fields"]["worklet-state"] = Value::String(serde_json::to_string(&inner.to_json()).unwrap());
     let bytes = state_bytes(&outer);
     state.load(&handle, &mut bytes.as_slice()).expect("load");

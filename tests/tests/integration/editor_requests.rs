@@ -76,11 +76,7 @@ fn rig() -> Rig {
 }
 
 fn sources(text: &str) -> Sources {
-    Sources {
-        modules: vec![SavedModule { name: "main.js".into(), text: text.into(), path: None }],
-        processor: None,
-        options: Value::Null,
-    }
+    Sources { modules: vec![SavedModule::new("main.js", text)], processor: None, options: Value::Null }
 }
 
 fn console(status: &Status) -> Vec<String> {

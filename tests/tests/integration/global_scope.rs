@@ -14,7 +14,7 @@ fn globals_have_their_values_and_types() {
           register: typeof globalThis.registerProcessor,
           port: port instanceof MessagePort,
           base: typeof AudioWorkletProcessor,
-          scope: globalThis.AudioWorkletGlobalScope === globalThis,
+          scope: globalThis instanceof AudioWorkletGlobalScope && Object.prototype.toString.call(globalThis) === '[object AudioWorkletGlobalScope]',
         });
         registerProcessor('p', class extends AudioWorkletProcessor { process() { return true; } });
         ",

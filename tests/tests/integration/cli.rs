@@ -315,3 +315,41 @@ fn bench_reports_every_field_over_the_real_pipeline() {
     assert!(render["p50"].as_f64().unwrap() > 0.0 && render["p50"].as_f64() <= render["max"].as_f64().map(|m| m + 1.0));
     assert!(report["hot_swap"]["ready_ms"].as_f64().unwrap() > 0.0, "{report}");
 }
+
+#[test]
+fn root_lets_imports_resolve_anywhere_under_it() {
+    let dir = scratch("cli-root");
+    fs::create_dir_all(dir.join("lib")).unwrap();
+    fs::create_dir_all(dir.join("processors")).unwrap();
+    fs::write(dir.join("lib/x.js"), "export const name = 'from lib';").unwrap();
+    let main = dir.join("processors/main.js");
+    fs::write(
+        &main,
+        "import { name } from '../lib/x.js';
+         registerProcessor('p', class extends AudioWorkletProcessor {
+           constructor() { super(); this.port.postMessage(name); }
+           process() { return true; }
+         });",
+    )
+    .unwrap();
+    let main = main.to_str().unwrap();
+    let (status, _, stderr) = cli(&["render", main, "--frames", "128"]);
+    assert_eq!(status, 2, "without --root the import leaves the modules' folder");
+    assert!(stderr.contains(&format!("{main}:1:22: TypeError: import '../lib/x.js'")), "{stderr}");
+    assert!(stderr.contains("outside the module root"), "{stderr}");
+
+    let root = dir.to_str().unwrap();
+    let (status, stdout, stderr) = cli(&["render", main, "--root", root, "--frames", "128", "--events", "-"]);
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(events(&stdout), [json!({"frame": 0, "type": "message", "port": "node", "data": "from lib"})]);
+    let (status, stdout, stderr) = cli(&["check", main, "--root", root]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.contains("\"name\":\"p\""), "{stdout}");
+
+    let (status, _, stderr) = cli(&["render", main, "--root", dir.join("lib").to_str().unwrap()]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("the module is outside --root"), "{stderr}");
+    let (status, _, stderr) = cli(&["render", main, "--root", dir.join("nowhere").to_str().unwrap()]);
+    assert_eq!(status, 2);
+    assert!(stderr.starts_with("--root "), "{stderr}");
+}
