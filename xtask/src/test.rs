@@ -160,14 +160,65 @@ fn clap_validator(root: &Path) -> Option<PathBuf> {
 fn validate(validator: &Path) -> Result<()> {
     let output = Command::new(validator)
         .args(["validate", "target/bundled/Worklet.clap"])
+        .env("NO_COLOR", "1")
         .output()
         .map_err(|e| format!("cannot run {}: {e}", validator.display()))?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    let summary = text.lines().rev().find(|l| l.contains("passed") && l.contains("failed")).unwrap_or_default();
-    println!("{}", summary.trim());
-    if summary.is_empty() || !summary.contains(" 0 failed") {
+    let text = strip_ansi(&String::from_utf8_lossy(&output.stdout));
+    let summary = text.lines().rev().find(|l| l.contains(" passed") && l.contains(" failed"));
+    let failed = summary.and_then(|line| count_before(line, "failed"));
+    if let Some(line) = summary {
+        println!("{}", line.trim());
+    }
+    if failed != Some(0) || !output.status.success() {
         print!("{text}");
-        return Err(format!("clap-validator reported failures: {}", summary.trim()));
+        return Err(format!(
+            "clap-validator reported failures ({}): {}",
+            output.status,
+            summary.unwrap_or("no summary line").trim()
+        ));
     }
     Ok(())
+}
+
+/// The text without terminal colour sequences (`ESC [ ... letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The number written just before `word` in a summary line ("34 passed, 0 failed").
+fn count_before(line: &str, word: &str) -> Option<u32> {
+    let words: Vec<&str> = line.split(|c: char| c.is_whitespace() || c == ',').filter(|w| !w.is_empty()).collect();
+    let at = words.iter().position(|w| *w == word)?;
+    words.get(at.checked_sub(1)?)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_failure_count_through_colour_codes() {
+        let line =
+            "44 tests run, \u{1b}[1;32m34\u{1b}[0m passed, \u{1b}[1;31m0\u{1b}[0m failed, \u{1b}[1m10\u{1b}[0m skipped";
+        let plain = strip_ansi(line);
+        assert_eq!(plain, "44 tests run, 34 passed, 0 failed, 10 skipped");
+        assert_eq!(count_before(&plain, "failed"), Some(0));
+        assert_eq!(count_before(&plain, "passed"), Some(34));
+        assert_eq!(count_before("2 failed", "failed"), Some(2));
+        assert_eq!(count_before("failed", "failed"), None);
+    }
 }
