@@ -17,6 +17,8 @@
 //!   It drives the plugin's control thread through [`plugin::status`].
 //! * [`library`] — the factory processors from `processors/`, embedded.
 //! * [`cli`] — the `worklet` command line (`render`, `check`, `bench`). The caller's thread.
+//! * [`sys`] — the only `unsafe` code: flush-to-zero, the allocation-counting
+//!   global allocator, and what is done about render threads that never finish.
 //!
 //! Lifecycle of a script: the modules are evaluated in order into one scope
 //! (`registerProcessor` calls fill the processor map), a node is constructed
@@ -35,3 +37,8 @@ pub mod library;
 pub mod plugin;
 pub mod port;
 pub mod render;
+pub mod sys;
+
+/// Everything built from this crate counts heap use on real-time threads.
+#[global_allocator]
+static ALLOCATOR: sys::alloc_guard::CountingAllocator = sys::alloc_guard::CountingAllocator;

@@ -189,3 +189,28 @@ pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
 }
+
+/// Set in a test process started by [`in_own_process`].
+pub const OWN_PROCESS: &str = "WORKLET_TEST_OWN_PROCESS";
+
+/// Runs the ignored test `name` (its full path, e.g. `stuck::child`) in a new
+/// process of this test binary and returns its output; panics if it fails.
+/// For tests that leave a thread running that nothing can stop: the process
+/// ends it, and the rest of the suite does not share a core with it.
+pub fn in_own_process(name: &str) -> String {
+    let exe = std::env::current_exe().expect("the test binary");
+    let output = std::process::Command::new(exe)
+        .args(["--exact", name, "--ignored", "--nocapture", "--test-threads=1"])
+        .env(OWN_PROCESS, "1")
+        .output()
+        .expect("start the test binary");
+    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success() && text.contains("1 passed"), "{name} failed in its own process:\n{text}");
+    text
+}
+
+/// Whether this is a process started by [`in_own_process`] (an ignored test's
+/// body returns early otherwise, so `--ignored` alone runs nothing harmful).
+pub fn own_process() -> bool {
+    std::env::var_os(OWN_PROCESS).is_some()
+}

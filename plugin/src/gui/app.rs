@@ -49,7 +49,7 @@ impl EditorApp {
         let view = params.view.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
         let (revision, external) = status.external();
         let sources = external.unwrap_or_else(|| {
-            let saved = params.state.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+            let saved = params.state.text();
             SavedState::parse(&saved).unwrap_or_default().sources()
         });
         let mut session = Session::new(sources, revision);

@@ -38,7 +38,7 @@ impl Controller {
         pipeline: Pipeline,
         params: Arc<WorkletParams>,
         status: Arc<Status>,
-        state: SavedState,
+        (state, loads_seen): (SavedState, u64),
         patience: Duration,
     ) -> std::io::Result<Self> {
         let (ready_tx, ready_rx) = channel();
@@ -54,6 +54,7 @@ impl Controller {
                 params,
                 status,
                 state,
+                loads_seen,
                 fallback: None,
                 ready: Some(ready_tx),
                 building: Vec::new(),
@@ -92,6 +93,8 @@ struct Control {
     params: Arc<WorkletParams>,
     status: Arc<Status>,
     state: SavedState,
+    /// The host's state loads this thread has adopted (see `StateField`).
+    loads_seen: u64,
     /// The generation built from the factory default after the state failed.
     fallback: Option<u64>,
     ready: Option<Sender<()>>,
@@ -108,6 +111,9 @@ impl Control {
         let mut last_sync = Instant::now();
         while !stop.load(Ordering::Acquire) {
             std::thread::park_timeout(POLL);
+            if self.params.state.loads() != self.loads_seen {
+                self.adopt_loaded_state();
+            }
             if reload.swap(false, Ordering::AcqRel) {
                 self.build();
             }
@@ -286,9 +292,36 @@ impl Control {
         }
     }
 
-    fn save(&self) {
-        let json = self.state.to_json();
-        *self.params.state.write().unwrap_or_else(std::sync::PoisonError::into_inner) = json;
+    /// Writes the state into the persisted field, unless the host loaded one that
+    /// this thread has not adopted yet: then that state is adopted instead, so an
+    /// older state never overwrites a newer one.
+    fn save(&mut self) {
+        if !self.params.state.store_unless_loaded(self.state.to_json(), self.loads_seen) {
+            self.adopt_loaded_state();
+        }
+    }
+
+    /// The host loaded a state (while active: a preset, undo, a late restore):
+    /// rebuild from it and show it in the editor. A corrupt one is reported and
+    /// the factory default plays, as at activation.
+    fn adopt_loaded_state(&mut self) {
+        let (text, loads) = self.params.state.snapshot();
+        self.loads_seen = loads;
+        self.state = match SavedState::parse(&text) {
+            Ok(state) => {
+                self.status.set_error(None, None);
+                state
+            }
+            Err(error) => {
+                nice_error!("Worklet: {error}; playing the default processor");
+                self.status.set_error(Some(format!("{error}; playing the default processor")), None);
+                SavedState::default()
+            }
+        };
+        nice_log!("Worklet: the host loaded a state; rebuilding");
+        self.status.log(ConsoleLine::new(LineKind::Note, "the host loaded a saved state".to_owned()));
+        self.status.set_external(self.state.sources());
+        self.build();
     }
 
     /// Moves what the processor sends into the console.

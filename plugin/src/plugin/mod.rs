@@ -14,6 +14,7 @@ pub mod controller;
 mod exports;
 pub mod params;
 pub mod state;
+pub mod state_field;
 pub mod status;
 pub mod view;
 pub mod watch;
@@ -45,8 +46,10 @@ pub struct Worklet {
     scratch: Vec<Vec<f32>>,
     channels: usize,
     max_block: usize,
-    /// Normalized slot values last seen on the audio thread.
+    /// Unmodulated normalized slot values last seen on the audio thread.
     seen: [f32; PARAM_SLOTS],
+    /// Modulated normalized slot values last sent to the host side.
+    sent: [f32; PARAM_SLOTS],
     epoch: u64,
     /// Audio was processed since `activate` (a reset before that has nothing to clear).
     processed: bool,
@@ -63,6 +66,7 @@ impl Default for Worklet {
             channels: 2,
             max_block: 0,
             seen: [f32::NAN; PARAM_SLOTS],
+            sent: [f32::NAN; PARAM_SLOTS],
             epoch: u64::MAX,
             processed: false,
         }
@@ -75,21 +79,26 @@ impl Worklet {
         &self.status
     }
 
-    /// The saved state, or the factory default with an error if it is corrupt.
-    fn saved_state(&self) -> SavedState {
-        let text = self.params.state.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
-        match SavedState::parse(&text) {
+    /// The saved state (or the factory default with an error if it is corrupt)
+    /// and the host load it came from.
+    fn saved_state(&self) -> (SavedState, u64) {
+        let (text, loads) = self.params.state.snapshot();
+        let state = match SavedState::parse(&text) {
             Ok(state) => state,
             Err(error) => {
                 nice_error!("Worklet: {error}; starting with the default processor");
                 self.status.set_error(Some(format!("{error}; started with the default processor")), None);
                 SavedState::default()
             }
-        }
+        };
+        (state, loads)
     }
 
-    /// Slot changes since the last call, as sample-accurate changes at offset 0
-    /// (nice-plug splits blocks at automation points). Audio thread; no allocation.
+    /// Slot changes since the last call, as sample-accurate normalized changes at
+    /// offset 0 (nice-plug splits blocks at automation and modulation points).
+    /// The value sent is the modulated one (CLAP parameter modulation); whether the
+    /// host or the user moved the slot ("touched") follows the unmodulated one.
+    /// Audio thread; atomics only, no allocation.
     fn slot_changes(&mut self, changes: &mut [ParamChange; PARAM_SLOTS]) -> usize {
         let table = &self.params.table;
         let epoch = table.epoch();
@@ -97,18 +106,22 @@ impl Worklet {
         self.epoch = epoch;
         let mut count = 0;
         for (slot, param) in self.params.slots.iter().enumerate() {
-            let normalized = param.value.unmodulated_normalized_value();
-            let moved = normalized.to_bits() != self.seen[slot].to_bits();
-            self.seen[slot] = normalized;
-            if !(moved || remap) {
+            let plain = param.value.unmodulated_normalized_value();
+            let modulated = param.value.modulated_normalized_value();
+            let moved = plain.to_bits() != self.seen[slot].to_bits();
+            let changed = modulated.to_bits() != self.sent[slot].to_bits();
+            // A modulation that just ended must still reach an untouched slot.
+            let was_modulated = self.sent[slot].to_bits() != self.seen[slot].to_bits();
+            self.seen[slot] = plain;
+            self.sent[slot] = modulated;
+            if !(changed || moved || remap) || !table.mapped(slot) {
                 continue;
             }
-            let Some(range) = table.range(slot) else { continue };
             if moved && !remap {
                 table.touch(slot);
             }
-            if table.touched(slot) {
-                changes[count] = ParamChange { offset: 0, slot: slot as u16, value: range.value(normalized) };
+            if table.touched(slot) || modulated != plain || was_modulated {
+                changes[count] = ParamChange { offset: 0, slot: slot as u16, normalized: modulated };
                 count += 1;
             }
         }
@@ -178,6 +191,7 @@ impl Plugin for Worklet {
         self.max_block = max_block;
         self.scratch = vec![vec![0.0; max_block]; MAX_CHANNELS];
         self.seen = [f32::NAN; PARAM_SLOTS];
+        self.sent = [f32::NAN; PARAM_SLOTS];
         self.epoch = u64::MAX;
         self.processed = false;
         context.set_latency_samples(latency as u32);
@@ -200,7 +214,22 @@ impl Plugin for Worklet {
         _aux: &mut AuxiliaryBuffers<'_>,
         _context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
-        let mut changes = [ParamChange { offset: 0, slot: 0, value: 0.0 }; PARAM_SLOTS];
+        // Heap use here would be a real-time violation: it is counted (see
+        // `sys::alloc_guard`), and the tests check the count stays zero.
+        crate::sys::alloc_guard::no_alloc(|| self.process_block(buffer))
+    }
+
+    fn deactivate(&mut self) {
+        self.host = None;
+        self.controller = None;
+    }
+}
+
+impl Worklet {
+    /// The host's block through the host side, in pieces of at most `max_block`.
+    /// Audio thread.
+    fn process_block(&mut self, buffer: &mut Buffer<'_>) -> ProcessStatus {
+        let mut changes = [ParamChange { offset: 0, slot: 0, normalized: 0.0 }; PARAM_SLOTS];
         let count = self.slot_changes(&mut changes);
         let Some(host) = self.host.as_mut() else { return ProcessStatus::Normal };
         self.processed = true;
@@ -227,11 +256,6 @@ impl Plugin for Worklet {
             start += n;
         }
         ProcessStatus::KeepAlive
-    }
-
-    fn deactivate(&mut self) {
-        self.host = None;
-        self.controller = None;
     }
 }
 

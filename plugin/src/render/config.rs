@@ -14,7 +14,7 @@ pub const DEFAULT_SAFETY_QUANTA: u32 = 1;
 /// Host parameter slots shared with the render thread.
 pub const PARAM_SLOTS: usize = 64;
 
-/// Length of the equal-power crossfade of a hot swap, in milliseconds.
+/// Length of the equal-gain crossfade of a hot swap, in milliseconds.
 pub const DEFAULT_FADE_MS: f64 = 10.0;
 
 /// How a pipeline is set up; fixed for its life (re-create it to change).

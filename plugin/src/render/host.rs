@@ -9,14 +9,22 @@
 //! A hot swap arrives as a new generation link. It is attached at a quantum
 //! boundary of the playing generation and fed the same input; once its output
 //! is due (one latency later, on the same grid) the two are crossfaded with equal
-//! power, and the old link is sent back to the control thread to be dropped.
+//! gain (a raised-cosine curve whose two gains always sum to one, so the level of
+//! the correlated outputs of two versions of a script stays put), and the old link
+//! is sent back to the control thread to be dropped. A link that arrives during a
+//! fade waits for it to finish; of several waiting links only the newest is kept.
+//!
+//! Parameter changes arrive as normalized slot values. Every link maps them with
+//! its own generation's ranges, and a link is given the latest value of each slot
+//! that means the same parameter for it when it is attached, so no generation
+//! hears values meant for another's ranges and none misses a change.
 
-use std::f32::consts::FRAC_PI_2;
+use std::f32::consts::PI;
 use std::sync::Arc;
 
 use rtrb::{Consumer, Producer};
 
-use super::config::PipelineConfig;
+use super::config::{PARAM_SLOTS, PipelineConfig};
 use super::link::GenerationLink;
 use super::params::ParamChange;
 use super::telemetry::Telemetry;
@@ -43,6 +51,9 @@ pub struct HostSide {
     /// Per output channel, one host block: the playing and the incoming output.
     current_scratch: Vec<Vec<f32>>,
     incoming_scratch: Vec<Vec<f32>>,
+    /// The latest normalized value of each slot (NaN: never set), and the name
+    /// hash of the parameter it was set for.
+    latest: [(f32, u64); PARAM_SLOTS],
 }
 
 impl HostSide {
@@ -65,12 +76,13 @@ impl HostSide {
             telemetry,
             current_scratch: vec![vec![0.0; config.max_block]; config.output_channels.max(1)],
             incoming_scratch: vec![vec![0.0; config.max_block]; config.output_channels.max(1)],
+            latest: [(f32::NAN, 0); PARAM_SLOTS],
         }
     }
 
     /// Processes one host block. `inputs` and `outputs` are per channel; missing
     /// input channels are silent, extra ones ignored. `changes` are sample-accurate
-    /// parameter changes inside this block, sorted by offset.
+    /// normalized slot values inside this block, sorted by offset.
     ///
     /// Called on the audio thread; never allocates, locks or waits.
     pub fn process(&mut self, inputs: &[&[f32]], outputs: &mut [&mut [f32]], changes: &[ParamChange]) {
@@ -79,18 +91,26 @@ impl HostSide {
         while done < frames {
             self.accept_links();
             let mut chunk = (frames - done).min(self.max_block);
-            if self.waiting.is_some() {
+            if self.waiting.is_some() && self.incoming.is_none() {
                 match &self.current {
                     Some(current) => {
                         let to_boundary = (RENDER_QUANTUM - current.fed() as usize % RENDER_QUANTUM) % RENDER_QUANTUM;
                         if to_boundary == 0 {
                             self.incoming = self.waiting.take();
                             self.faded = 0;
+                            if let Some(link) = self.incoming.as_deref_mut() {
+                                replay(&self.latest, link);
+                            }
                         } else {
                             chunk = chunk.min(to_boundary);
                         }
                     }
-                    None => self.current = self.waiting.take(),
+                    None => {
+                        self.current = self.waiting.take();
+                        if let Some(link) = self.current.as_deref_mut() {
+                            replay(&self.latest, link);
+                        }
+                    }
                 }
             }
             self.run_chunk(inputs, outputs, changes, done, chunk);
@@ -121,19 +141,17 @@ impl HostSide {
         self.current.as_ref().map_or(0, |link| link.id)
     }
 
+    /// Takes the links the control side sent; the newest waits to be attached and
+    /// older waiting ones are retired unheard. Room is always kept in the retired
+    /// ring for the playing and the incoming link.
     fn accept_links(&mut self) {
-        // Each swap retires at most two links; take a new one only if they fit.
-        if self.waiting.is_some() || self.retired.slots() < 2 {
-            return;
-        }
-        if let Ok(link) = self.links.pop() {
-            if self.current.is_none() {
+        while self.retired.slots() > 2 {
+            let Ok(link) = self.links.pop() else { break };
+            if self.current.is_none() && self.incoming.is_none() {
                 self.telemetry.set_active(link.id);
             }
-            self.waiting = Some(link);
-            // A newer generation replaces one still being faded in.
-            if let Some(stale) = self.incoming.take() {
-                self.retire(stale);
+            if let Some(older) = self.waiting.replace(link) {
+                self.retire(older);
             }
         }
     }
@@ -146,10 +164,17 @@ impl HostSide {
         done: usize,
         chunk: usize,
     ) {
+        let in_chunk = |c: &&ParamChange| (done..done + chunk).contains(&(c.offset as usize));
+        let newest = [&self.waiting, &self.incoming, &self.current].into_iter().find_map(|l| l.as_deref());
+        for change in changes.iter().filter(in_chunk) {
+            if let Some(latest) = self.latest.get_mut(usize::from(change.slot)) {
+                *latest = (change.normalized, newest.map_or(0, |link| link.slots().name(usize::from(change.slot))));
+            }
+        }
         for link in [&mut self.current, &mut self.incoming].into_iter().flatten() {
             let start = link.fed();
-            for change in changes.iter().filter(|c| (done..done + chunk).contains(&(c.offset as usize))) {
-                link.push_event(start + (change.offset as usize - done) as u64, change.slot, change.value);
+            for change in changes.iter().filter(in_chunk) {
+                link.push_event(start + (change.offset as usize - done) as u64, change.slot, change.normalized);
             }
             link.feed(inputs, done..done + chunk);
         }
@@ -171,9 +196,9 @@ impl HostSide {
             }
             for frame in silent..chunk {
                 let x = ((self.faded + frame - silent) as f32 / self.fade_frames as f32).min(1.0);
-                let (new_gain, old_gain) = (x * FRAC_PI_2).sin_cos();
+                let new_gain = 0.5 - 0.5 * (x * PI).cos();
                 for (old, new) in self.current_scratch.iter_mut().zip(&self.incoming_scratch) {
-                    old[frame] = old_gain * old[frame] + new_gain * new[frame];
+                    old[frame] += new_gain * (new[frame] - old[frame]);
                 }
             }
             self.faded += chunk - silent;
@@ -200,12 +225,21 @@ impl HostSide {
     }
 
     /// Offline rendering only: waits until the render threads have rendered
-    /// everything fed (a hung one is given up on after [`OFFLINE_PATIENCE`]).
-    fn wait_for_render(&self) {
+    /// everything fed. A generation that does not catch up within
+    /// [`OFFLINE_PATIENCE`] is hung: it is not waited for again in this render, so
+    /// a bounce with a stuck script takes one patience longer, not one per block.
+    fn wait_for_render(&mut self) {
         let deadline = std::time::Instant::now() + OFFLINE_PATIENCE;
-        for link in [&self.current, &self.incoming].into_iter().flatten() {
+        for link in [&mut self.current, &mut self.incoming].into_iter().flatten() {
+            if link.given_up() {
+                continue;
+            }
             link.wake_now();
-            while link.backlog() > 0 && std::time::Instant::now() < deadline {
+            while link.backlog() > 0 {
+                if std::time::Instant::now() >= deadline {
+                    link.give_up();
+                    break;
+                }
                 std::thread::sleep(std::time::Duration::from_micros(20));
             }
         }
@@ -216,6 +250,17 @@ impl HostSide {
         // `accept_links` keeps room for every link it lets in, so this cannot fail;
         // if it ever did, the link would be dropped here rather than block.
         let _ = self.retired.push(link);
+    }
+}
+
+/// Gives a newly attached link the latest value of every slot that maps the same
+/// parameter for it, at the start of its timeline.
+fn replay(latest: &[(f32, u64); PARAM_SLOTS], link: &mut GenerationLink) {
+    let start = link.fed();
+    for (slot, &(normalized, name)) in latest.iter().enumerate() {
+        if !normalized.is_nan() && name != 0 && link.slots().name(slot) == name {
+            link.push_event(start, slot as u16, normalized);
+        }
     }
 }
 

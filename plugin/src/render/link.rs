@@ -3,12 +3,15 @@
 //! Nothing here allocates, locks or waits.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering, fence};
 use std::thread::Thread;
 
 use rtrb::{Consumer, Producer};
 
+use super::config::PARAM_SLOTS;
 use super::params::ParamEvent;
+use super::slot_range::SlotRange;
+use super::worker::Ready;
 
 /// Quanta of input waiting before the host wakes a sleeping render thread.
 const WAKE_QUANTA: usize = 2;
@@ -38,6 +41,46 @@ pub(crate) struct GenerationLink {
     skip: usize,
     /// Frames taken out of the output ring (played or discarded).
     taken: u64,
+    /// How this generation maps the host's normalized slot values.
+    slots: SlotMap,
+    /// An offline render gave up waiting for this generation (it hung).
+    given_up: bool,
+}
+
+/// Per slot: the range of the descriptor this generation maps onto it, and a
+/// hash of the descriptor's name (0: unmapped), to tell whether a value the host
+/// set for another generation means the same parameter here.
+#[derive(Clone, Copy)]
+pub(crate) struct SlotMap {
+    ranges: [Option<SlotRange>; PARAM_SLOTS],
+    names: [u64; PARAM_SLOTS],
+}
+
+impl SlotMap {
+    /// The mapping of a built generation (control thread).
+    pub(crate) fn of(ready: &Ready) -> Self {
+        let mut map = Self { ranges: [None; PARAM_SLOTS], names: [0; PARAM_SLOTS] };
+        for (descriptor, slot) in ready.descriptors.iter().zip(&ready.slots) {
+            if let Some(slot) = slot.filter(|&s| s < PARAM_SLOTS) {
+                map.ranges[slot] = Some(SlotRange::of(descriptor));
+                map.names[slot] = name_hash(&descriptor.name);
+            }
+        }
+        map
+    }
+
+    /// The descriptor name hash of `slot` (0: unmapped).
+    pub(crate) fn name(&self, slot: usize) -> u64 {
+        self.names.get(slot).copied().unwrap_or(0)
+    }
+}
+
+/// A non-zero hash of a descriptor name.
+fn name_hash(name: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    name.hash(&mut hasher);
+    hasher.finish() | 1
 }
 
 impl GenerationLink {
@@ -65,7 +108,30 @@ impl GenerationLink {
             prefill: latency,
             skip: 0,
             taken: 0,
+            slots: SlotMap { ranges: [None; PARAM_SLOTS], names: [0; PARAM_SLOTS] },
+            given_up: false,
         }
+    }
+
+    /// Sets how this generation maps slot values (control thread, before the
+    /// link goes to the host side).
+    pub(crate) fn set_slots(&mut self, slots: SlotMap) {
+        self.slots = slots;
+    }
+
+    /// The slot mapping.
+    pub(crate) fn slots(&self) -> &SlotMap {
+        &self.slots
+    }
+
+    /// Whether an offline render stopped waiting for this generation.
+    pub(crate) fn given_up(&self) -> bool {
+        self.given_up
+    }
+
+    /// Stops waiting for this generation in offline renders (it hung).
+    pub(crate) fn give_up(&mut self) {
+        self.given_up = true;
     }
 
     /// Frames fed so far.
@@ -83,7 +149,9 @@ impl GenerationLink {
     /// their place is kept with zeros.
     pub(crate) fn feed(&mut self, inputs: &[&[f32]], range: std::ops::Range<usize>) -> bool {
         let frames = range.len();
-        let room = self.input.first().map_or(0, Producer::slots);
+        // The render thread frees the channel rings one after the other, so the
+        // room that counts is the smallest: every channel gets the same frames.
+        let room = self.input.iter().map(Producer::slots).min().unwrap_or(0);
         let debt = self.input_debt.min(room);
         let fits = if self.input_debt > debt { 0 } else { frames.min(room - debt) };
         for (channel, ring) in self.input.iter_mut().enumerate() {
@@ -102,9 +170,12 @@ impl GenerationLink {
         fits == frames
     }
 
-    /// Sends a parameter change at the generation's absolute `frame`.
-    pub(crate) fn push_event(&mut self, frame: u64, slot: u16, value: f32) -> bool {
-        self.events.push(ParamEvent { frame, slot, value }).is_ok()
+    /// Sends the host's normalized value of `slot` from the generation's absolute
+    /// `frame` on, mapped with this generation's own range. A slot it does not map
+    /// is ignored; a full queue drops the change (returns `false`).
+    pub(crate) fn push_event(&mut self, frame: u64, slot: u16, normalized: f32) -> bool {
+        let Some(range) = self.slots.ranges.get(usize::from(slot)).copied().flatten() else { return true };
+        self.events.push(ParamEvent { frame, slot, value: range.value(normalized) }).is_ok()
     }
 
     /// Fills the first `frames` samples of each `out` channel with the next
@@ -161,9 +232,18 @@ impl GenerationLink {
     /// Wakes the render thread if it sleeps and input is piling up. An idle
     /// render thread looks for work every millisecond by itself, so a single
     /// waiting quantum does not need the system call an unpark costs.
+    ///
+    /// Pairs with the render thread's announcement (`worker::Worker::idle`): each
+    /// side writes its own flag (the ring's write index here, `sleeping` there),
+    /// then a sequentially consistent fence, then reads the other's, so at least
+    /// one of them sees the other and no wake-up is lost.
     pub(crate) fn wake(&self) {
         let waiting = self.input.first().map_or(0, |ring| ring.buffer().capacity() - ring.slots());
-        if waiting >= WAKE_QUANTA * 128 && self.sleeping.load(Ordering::SeqCst) {
+        if waiting < WAKE_QUANTA * 128 {
+            return;
+        }
+        fence(Ordering::SeqCst);
+        if self.sleeping.load(Ordering::Relaxed) {
             self.thread.unpark();
         }
     }
@@ -189,4 +269,55 @@ fn copy_into(source: &[f32], first: &mut [f32], second: &mut [f32], skip: usize)
     let rest = &source[in_first..];
     let offset = skip.saturating_sub(first.len());
     second[offset..offset + rest.len()].copy_from_slice(rest);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtrb::RingBuffer;
+
+    fn link(channels: usize, capacity: usize) -> (GenerationLink, Vec<Consumer<f32>>) {
+        let (producers, consumers): (Vec<_>, Vec<_>) = (0..channels).map(|_| RingBuffer::new(capacity)).unzip();
+        let (_output_producer, output) = RingBuffer::new(capacity);
+        let (events, _) = RingBuffer::new(16);
+        let flag = || Arc::new(AtomicBool::new(false));
+        let link = GenerationLink::new(1, producers, vec![output], events, std::thread::current(), flag(), flag(), 0);
+        (link, consumers)
+    }
+
+    fn pop(ring: &mut Consumer<f32>, frames: usize) -> Vec<f32> {
+        let chunk = ring.read_chunk(frames).unwrap();
+        let values: Vec<f32> = chunk.into_iter().collect();
+        values
+    }
+
+    /// The render thread frees ring 0 before ring 1; a block fed in between must
+    /// not reach ring 0 alone, or channel 1 lags channel 0 for good.
+    #[test]
+    fn channels_stay_aligned_when_the_rings_are_freed_one_after_the_other() {
+        let (mut link, mut rings) = link(2, 256);
+        let block = |value: f32| [vec![value; 128], vec![value + 0.5; 128]];
+        let feed = |link: &mut GenerationLink, value: f32| {
+            let [a, b] = block(value);
+            link.feed(&[&a, &b], 0..128)
+        };
+        assert!(feed(&mut link, 1.0) && feed(&mut link, 2.0), "the rings are full now");
+        let first = pop(&mut rings[0], 128);
+        // The host's next block arrives between the two reads of the render thread.
+        assert!(!feed(&mut link, 3.0), "no room on channel 1: the block waits as debt on both");
+        let second = pop(&mut rings[1], 128);
+        assert!(first.iter().all(|&s| s == 1.0) && second.iter().all(|&s| s == 1.5));
+        assert!(!feed(&mut link, 4.0), "the room left pays the debt (zeros) first, on both channels");
+        assert_eq!(rings[0].slots(), 256);
+        assert_eq!(rings[0].slots(), rings[1].slots(), "both channels hold the same frames");
+        let held = rings[0].slots();
+        let (a, b) = (pop(&mut rings[0], held), pop(&mut rings[1], held));
+        for (frame, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert_eq!(*x == 0.0, *y == 0.0, "frame {frame}: {x} and {y} belong to different blocks");
+            if *x != 0.0 {
+                assert_eq!(*y, x + 0.5, "frame {frame}");
+            }
+        }
+        assert_eq!(link.fed(), 512);
+    }
 }

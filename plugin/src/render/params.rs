@@ -15,16 +15,17 @@ use atomic_float::AtomicF32;
 use super::config::PARAM_SLOTS;
 use crate::engine::{AutomationRate, ParamDescriptor, ParamFrame, RENDER_QUANTUM};
 
-/// A sample-accurate change passed to the host side: `value` for `slot` from
-/// frame `offset` of the current host block on.
+/// A sample-accurate change passed to the host side: the host's normalized value
+/// (0..1) of `slot` from frame `offset` of the current host block on. Each
+/// generation maps it onto its own descriptor's range ([`super::SlotRange`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ParamChange {
     /// Frame offset inside the host block.
     pub offset: u32,
     /// The parameter slot.
     pub slot: u16,
-    /// The value, in the descriptor's units.
-    pub value: f32,
+    /// The normalized value, 0..1.
+    pub normalized: f32,
 }
 
 /// A change stamped with the generation's absolute frame.

@@ -12,7 +12,7 @@ use rtrb::{Consumer, Producer, RingBuffer};
 
 use super::config::PipelineConfig;
 use super::host::HostSide;
-use super::link::GenerationLink;
+use super::link::{GenerationLink, SlotMap};
 use super::params::SharedParams;
 use super::stats::RenderStats;
 use super::telemetry::Telemetry;
@@ -54,7 +54,15 @@ struct Generation {
     link: Option<Box<GenerationLink>>,
     ports: Option<MainPorts>,
     submitted: Instant,
+    /// When this side first saw the generation told to stop.
+    stopped: Option<Instant>,
+    /// Moved to normal scheduling because it did not finish when told to.
+    demoted: bool,
 }
+
+/// A render thread told to stop that is still running after this long is stuck
+/// in its script (one that is not ends within a park interval).
+const STUCK_AFTER: Duration = Duration::from_millis(500);
 
 /// Loads and swaps generations; owns the main side's ports of the newest one.
 pub struct Pipeline {
@@ -64,6 +72,8 @@ pub struct Pipeline {
     ready_tx: Sender<(u64, Result<Ready, ScriptError>)>,
     ready_rx: Receiver<(u64, Result<Ready, ScriptError>)>,
     generations: Vec<Generation>,
+    /// The newest ready link, while the ring to the host side is full.
+    pending: Option<Box<GenerationLink>>,
     ports: Option<MainPorts>,
     ready: Option<Ready>,
     next_id: u64,
@@ -90,6 +100,7 @@ impl Pipeline {
             ready_tx,
             ready_rx,
             generations: Vec::new(),
+            pending: None,
             ports: None,
             ready: None,
             next_id: 1,
@@ -111,6 +122,8 @@ impl Pipeline {
             link: Some(link),
             ports: Some(ports),
             submitted: Instant::now(),
+            stopped: None,
+            demoted: false,
         });
         Ok(id)
     }
@@ -122,20 +135,17 @@ impl Pipeline {
             let Some(generation) = self.generations.iter_mut().find(|g| g.id == id) else { continue };
             match result {
                 Ok(ready) => {
-                    let link = generation.link.take().expect("a generation is ready once");
-                    if self.links.push(link).is_err() {
-                        // The host has not taken the previous links yet (it is not
-                        // running); this generation is dropped, a later load wins.
-                        generation.stop.store(true, Ordering::Release);
-                        continue;
-                    }
+                    let mut link = generation.link.take().expect("a generation is ready once");
+                    link.set_slots(SlotMap::of(&ready));
                     self.ports = generation.ports.take();
+                    let build_time = generation.submitted.elapsed();
+                    // The newest ready generation always wins: an older one still
+                    // waiting for room in the ring is dropped unheard.
+                    if let Some(older) = self.pending.replace(link) {
+                        self.stop(older.id);
+                    }
                     self.ready = Some(ready.clone());
-                    events.push(PipelineEvent::Ready {
-                        generation: id,
-                        ready,
-                        build_time: generation.submitted.elapsed(),
-                    });
+                    events.push(PipelineEvent::Ready { generation: id, ready, build_time });
                 }
                 Err(error) => {
                     generation.stop.store(true, Ordering::Release);
@@ -144,6 +154,12 @@ impl Pipeline {
                     events.push(PipelineEvent::Failed { generation: id, error });
                 }
             }
+        }
+        if let Some(link) = self.pending.take()
+            && let Err(rtrb::PushError::Full(link)) = self.links.push(link)
+        {
+            // The host side has not taken the links before it (it is not running).
+            self.pending = Some(link);
         }
         while let Ok(link) = self.retired.pop() {
             if let Some(generation) = self.generations.iter_mut().find(|g| g.id == link.id) {
@@ -155,17 +171,42 @@ impl Pipeline {
         events
     }
 
-    /// Joins render threads that have finished (a hung one is left to finish).
-    fn reap(&mut self) {
-        self.generations.retain_mut(|generation| {
-            let finished = generation.thread.as_ref().is_none_or(JoinHandle::is_finished);
-            if finished && generation.stop.load(Ordering::Acquire) {
-                if let Some(thread) = generation.thread.take() {
-                    let _ = thread.join();
-                }
-                return false;
+    fn stop(&mut self, id: u64) {
+        if let Some(generation) = self.generations.iter_mut().find(|g| g.id == id) {
+            generation.stop.store(true, Ordering::Release);
+            if let Some(thread) = &generation.thread {
+                thread.thread().unpark();
             }
-            true
+        }
+    }
+
+    /// Joins render threads that have finished. One that was told to stop and
+    /// is still running after [`STUCK_AFTER`] is stuck in its script: it is moved to
+    /// normal scheduling, so it no longer competes with the host's audio thread,
+    /// and left to finish.
+    fn reap(&mut self) {
+        let now = Instant::now();
+        self.generations.retain_mut(|generation| {
+            if !generation.stop.load(Ordering::Acquire) {
+                return true;
+            }
+            let stopped = *generation.stopped.get_or_insert(now);
+            match generation.thread.take_if(|thread| thread.is_finished()) {
+                Some(thread) => {
+                    let _ = thread.join();
+                    false
+                }
+                None if generation.thread.is_none() => false,
+                None => {
+                    if !generation.demoted && now - stopped >= STUCK_AFTER {
+                        if let Some(thread) = &generation.thread {
+                            crate::sys::threads::demote(thread);
+                        }
+                        generation.demoted = true;
+                    }
+                    true
+                }
+            }
         });
     }
 
@@ -214,14 +255,20 @@ impl Drop for Pipeline {
             }
         }
         // Threads that are not stuck in JavaScript end within a park interval;
-        // a stuck one is detached rather than waited for.
+        // a stuck one is abandoned (demoted, the library pinned) rather than waited for.
         let deadline = Instant::now() + Duration::from_millis(200);
         for generation in &mut self.generations {
             while generation.thread.as_ref().is_some_and(|t| !t.is_finished()) && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(1));
             }
-            if let Some(thread) = generation.thread.take().filter(JoinHandle::is_finished) {
-                let _ = thread.join();
+            match generation.thread.take() {
+                Some(thread) if thread.is_finished() => {
+                    let _ = thread.join();
+                }
+                // Stuck in its script: it must neither compete with the host's
+                // audio thread nor lose its code when the host unloads the plugin.
+                Some(thread) => crate::sys::threads::abandon(thread),
+                None => {}
             }
         }
     }

@@ -39,23 +39,50 @@ pub struct Peaks {
     pub output: [f32; METER_CHANNELS],
 }
 
-/// Shared counters and gauges.
+/// Shared counters and gauges, in two groups by writer, each on cache lines of
+/// its own: the host's audio thread and the render thread never write the same
+/// line, so neither slows the other down (false sharing).
 #[derive(Debug)]
 pub struct Telemetry {
     epoch: Instant,
     sample_rate: f64,
     quantum_ns: u64,
-    load: AtomicF32,
-    underruns: AtomicU64,
-    dropped_messages: AtomicU64,
     latency_frames: AtomicU64,
+    host: CacheLines<HostWritten>,
+    render: CacheLines<RenderWritten>,
+}
+
+/// Written by the host's audio thread.
+#[derive(Debug, Default)]
+struct HostWritten {
+    underruns: AtomicU64,
     active_generation: AtomicU64,
-    state: AtomicU8,
-    /// Nanoseconds since `epoch` when the active quantum started; 0 when idle.
-    quantum_started: AtomicU64,
-    quanta: AtomicU64,
     input_peak: [AtomicF32; METER_CHANNELS],
     output_peak: [AtomicF32; METER_CHANNELS],
+}
+
+/// Written by the active generation's render thread.
+#[derive(Debug, Default)]
+struct RenderWritten {
+    load: AtomicF32,
+    dropped_messages: AtomicU64,
+    state: AtomicU8,
+    /// Nanoseconds since `epoch` when the active quantum started; 0 when idle
+    /// (the host side also clears it when it switches generations).
+    quantum_started: AtomicU64,
+    quanta: AtomicU64,
+}
+
+/// `T` aligned to two cache lines (adjacent-line prefetchers pair them).
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct CacheLines<T>(T);
+
+impl<T> std::ops::Deref for CacheLines<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
 impl Telemetry {
@@ -64,16 +91,12 @@ impl Telemetry {
             epoch: Instant::now(),
             sample_rate,
             quantum_ns: (128.0 / sample_rate * 1e9) as u64,
-            load: AtomicF32::new(0.0),
-            underruns: AtomicU64::new(0),
-            dropped_messages: AtomicU64::new(0),
             latency_frames: AtomicU64::new(latency_frames as u64),
-            active_generation: AtomicU64::new(0),
-            state: AtomicU8::new(GenerationState::Empty as u8),
-            quantum_started: AtomicU64::new(0),
-            quanta: AtomicU64::new(0),
-            input_peak: Default::default(),
-            output_peak: Default::default(),
+            host: CacheLines::default(),
+            render: CacheLines(RenderWritten {
+                state: AtomicU8::new(GenerationState::Empty as u8),
+                ..RenderWritten::default()
+            }),
         }
     }
 
@@ -85,17 +108,17 @@ impl Telemetry {
     /// Render load of the active generation: time in `process` per quantum over
     /// the quantum's duration (smoothed), like `AudioRenderCapacity`.
     pub fn load(&self) -> f32 {
-        self.load.load(Ordering::Relaxed)
+        self.render.load.load(Ordering::Relaxed)
     }
 
     /// Host blocks (or parts) that had to output silence because a quantum was late.
     pub fn underruns(&self) -> u64 {
-        self.underruns.load(Ordering::Relaxed)
+        self.host.underruns.load(Ordering::Relaxed)
     }
 
     /// Messages dropped by the active generation's queues.
     pub fn dropped_messages(&self) -> u64 {
-        self.dropped_messages.load(Ordering::Relaxed)
+        self.render.dropped_messages.load(Ordering::Relaxed)
     }
 
     /// The latency reported to the host, in frames.
@@ -105,17 +128,17 @@ impl Telemetry {
 
     /// Id of the generation the host is playing (0: none yet).
     pub fn active_generation(&self) -> u64 {
-        self.active_generation.load(Ordering::Acquire)
+        self.host.active_generation.load(Ordering::Acquire)
     }
 
     /// Quanta rendered by the active generation.
     pub fn quanta(&self) -> u64 {
-        self.quanta.load(Ordering::Relaxed)
+        self.render.quanta.load(Ordering::Relaxed)
     }
 
     /// The active generation's state, with hung detection.
     pub fn state(&self) -> GenerationState {
-        let started = self.quantum_started.load(Ordering::Acquire);
+        let started = self.render.quantum_started.load(Ordering::Acquire);
         if started != 0 {
             let running_for = self.now_ns().saturating_sub(started);
             let limit = (self.quantum_ns * u64::from(HUNG_FACTOR)).max(HUNG_MIN.as_nanos() as u64);
@@ -123,7 +146,7 @@ impl Telemetry {
                 return GenerationState::Hung;
             }
         }
-        match self.state.load(Ordering::Relaxed) {
+        match self.render.state.load(Ordering::Relaxed) {
             1 => GenerationState::Running,
             2 => GenerationState::Errored,
             _ => GenerationState::Empty,
@@ -133,17 +156,17 @@ impl Telemetry {
     /// The peaks since the last call, and resets them (the editor's meters).
     pub fn take_peaks(&self) -> Peaks {
         Peaks {
-            input: std::array::from_fn(|c| self.input_peak[c].swap(0.0, Ordering::Relaxed)),
-            output: std::array::from_fn(|c| self.output_peak[c].swap(0.0, Ordering::Relaxed)),
+            input: std::array::from_fn(|c| self.host.input_peak[c].swap(0.0, Ordering::Relaxed)),
+            output: std::array::from_fn(|c| self.host.output_peak[c].swap(0.0, Ordering::Relaxed)),
         }
     }
 
     /// Raises the peaks to this block's (audio thread; lock-free, no allocation).
     pub(crate) fn meter(&self, inputs: &[&[f32]], outputs: &[&mut [f32]]) {
-        for (peak, channel) in self.input_peak.iter().zip(inputs) {
+        for (peak, channel) in self.host.input_peak.iter().zip(inputs) {
             peak.fetch_max(block_peak(channel), Ordering::Relaxed);
         }
-        for (peak, channel) in self.output_peak.iter().zip(outputs) {
+        for (peak, channel) in self.host.output_peak.iter().zip(outputs) {
             peak.fetch_max(block_peak(channel), Ordering::Relaxed);
         }
     }
@@ -153,12 +176,12 @@ impl Telemetry {
     }
 
     pub(crate) fn count_underrun(&self) {
-        self.underruns.fetch_add(1, Ordering::Relaxed);
+        self.host.underruns.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn set_active(&self, generation: u64) {
-        self.active_generation.store(generation, Ordering::Release);
-        self.quantum_started.store(0, Ordering::Release);
+        self.host.active_generation.store(generation, Ordering::Release);
+        self.render.quantum_started.store(0, Ordering::Release);
     }
 
     pub(crate) fn is_active(&self, generation: u64) -> bool {
@@ -166,22 +189,42 @@ impl Telemetry {
     }
 
     pub(crate) fn quantum_started(&self, at: u64) {
-        self.quantum_started.store(at, Ordering::Release);
+        self.render.quantum_started.store(at, Ordering::Release);
     }
 
     pub(crate) fn quantum_finished(&self, elapsed_ns: u64, errored: bool, dropped: u64) {
-        self.quantum_started.store(0, Ordering::Release);
+        self.render.quantum_started.store(0, Ordering::Release);
         let load = elapsed_ns as f32 / self.quantum_ns as f32;
-        let smoothed = self.load.load(Ordering::Relaxed) * 0.9 + load * 0.1;
-        self.load.store(smoothed, Ordering::Relaxed);
+        let smoothed = self.render.load.load(Ordering::Relaxed) * 0.9 + load * 0.1;
+        self.render.load.store(smoothed, Ordering::Relaxed);
         let state = if errored { GenerationState::Errored } else { GenerationState::Running };
-        self.state.store(state as u8, Ordering::Relaxed);
-        self.dropped_messages.store(dropped, Ordering::Relaxed);
-        self.quanta.fetch_add(1, Ordering::Relaxed);
+        self.render.state.store(state as u8, Ordering::Relaxed);
+        self.render.dropped_messages.store(dropped, Ordering::Relaxed);
+        self.render.quanta.fetch_add(1, Ordering::Relaxed);
     }
 }
 
 /// Largest magnitude in a block (NaN counts as silence).
 fn block_peak(samples: &[f32]) -> f32 {
     samples.iter().fold(0.0_f32, |peak, x| peak.max(x.abs()))
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    #[test]
+    fn the_two_writers_never_share_a_cache_line() {
+        let telemetry = Telemetry::new(48_000.0, 384);
+        let host = std::ptr::from_ref(&*telemetry.host) as usize;
+        let render = std::ptr::from_ref(&*telemetry.render) as usize;
+        let (first, second, first_size) = if host < render {
+            (host, render, size_of::<HostWritten>())
+        } else {
+            (render, host, size_of::<RenderWritten>())
+        };
+        assert_eq!(host % 128, 0);
+        assert_eq!(render % 128, 0);
+        assert!(first + first_size <= second && second - first >= 128, "groups at {first:#x} and {second:#x}");
+    }
 }

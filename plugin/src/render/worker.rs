@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering, fence};
 use std::sync::mpsc::Sender;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -129,6 +129,9 @@ pub(crate) fn spawn(
             if config.realtime_priority {
                 super::priority::request_realtime(super::priority::RENDER_PRIORITY);
             }
+            // As browsers' audio threads do: denormals would make a decaying
+            // filter or reverb tail many times slower.
+            crate::sys::denormals::flush_to_zero();
             let built = build(&recipe, router, &config, &params);
             let (mut instance, ready_info, track) = match built {
                 Ok(built) => built,
@@ -239,14 +242,17 @@ impl Worker {
                     last_gc = Instant::now();
                 }
                 // Announce the sleep, then look once more: a host that fed a
-                // quantum in between either is seen here or sees the flag.
-                self.endpoints.sleeping.store(true, Ordering::SeqCst);
+                // quantum in between either is seen here or sees the flag (the
+                // fence pairs with the one in `GenerationLink::wake`; an unpark
+                // that lands before the park makes the park return at once).
+                self.endpoints.sleeping.store(true, Ordering::Relaxed);
+                fence(Ordering::SeqCst);
                 let parked = Instant::now();
                 if !self.quantum_ready() {
                     std::thread::park_timeout(IDLE_PARK);
                 }
                 slack = parked.elapsed() >= IDLE_PARK;
-                self.endpoints.sleeping.store(false, Ordering::SeqCst);
+                self.endpoints.sleeping.store(false, Ordering::Relaxed);
                 continue;
             }
             slack = false;

@@ -17,7 +17,7 @@ use serde_json::Value;
 use worklet::engine::{ParamStep, Realm, RealmConfig, RenderSpec, render};
 use worklet_tests::processors_dir_source;
 
-struct Shared;
+pub(crate) struct Shared;
 
 impl SharedHandler<'_> for Shared {
     fn request_restart(&self) {}
@@ -25,7 +25,7 @@ impl SharedHandler<'_> for Shared {
     fn request_callback(&self) {}
 }
 
-struct TestHost;
+pub(crate) struct TestHost;
 
 impl HostHandlers for TestHost {
     type Shared<'a> = Shared;
@@ -33,19 +33,19 @@ impl HostHandlers for TestHost {
     type AudioProcessor<'a> = ();
 }
 
-fn bundle() -> PathBuf {
+pub(crate) fn bundle() -> PathBuf {
     let path = worklet_tests::repo().join("target/bundled/Worklet.clap");
     assert!(path.exists(), "{} is missing: run `cargo xtask bundle worklet --release` first", path.display());
     path
 }
 
-fn entry() -> PluginEntry {
+pub(crate) fn entry() -> PluginEntry {
     // SAFETY: loading a shared library runs its initializers; this is the plugin
     // this repository builds, loaded the way every CLAP host loads it.
     unsafe { PluginEntry::load(bundle()) }.expect("the .clap loads")
 }
 
-fn instance(entry: &PluginEntry) -> PluginInstance<TestHost> {
+pub(crate) fn instance(entry: &PluginEntry) -> PluginInstance<TestHost> {
     let info = HostInfo::new("worklet-tests", "Worklet", "https://worklet.dev", "1.0").unwrap();
     PluginInstance::<TestHost>::new(|_| Shared, |_| (), entry, c"dev.worklet.worklet", &info).expect("instantiate")
 }
@@ -147,12 +147,12 @@ fn assert_delayed(output: &[Vec<f32>], reference: &[Vec<f32>], latency: usize) {
 }
 
 /// nice-plug's CLAP state: an 8-byte little-endian length, then JSON.
-fn state_json(saved: &[u8]) -> Value {
+pub(crate) fn state_json(saved: &[u8]) -> Value {
     let length = u64::from_le_bytes(saved[..8].try_into().unwrap()) as usize;
     serde_json::from_slice(&saved[8..8 + length]).expect("nice-plug saves JSON")
 }
 
-fn state_bytes(json: &Value) -> Vec<u8> {
+pub(crate) fn state_bytes(json: &Value) -> Vec<u8> {
     let body = serde_json::to_vec(json).unwrap();
     let mut bytes = (body.len() as u64).to_le_bytes().to_vec();
     bytes.extend(body);
@@ -161,7 +161,7 @@ fn state_bytes(json: &Value) -> Vec<u8> {
 
 /// Saves the instance's state, swaps the saved Worklet state for one playing
 /// `module`, and loads it back.
-fn load_processor(plugin: &mut PluginInstance<TestHost>, module: &str) {
+pub(crate) fn load_processor(plugin: &mut PluginInstance<TestHost>, module: &str) {
     let handle = plugin.plugin_handle();
     let state = handle.get_extension::<PluginState>().expect("state extension");
     let mut saved = Vec::new();

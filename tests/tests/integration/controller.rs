@@ -32,7 +32,7 @@ fn a_broken_saved_script_is_reported_and_the_default_plays() {
     let status = Arc::new(Status::default());
     let broken = state("registerProcessor('x', class extends AudioWorkletProcessor {\n  process() { return (; }\n});");
     let _controller =
-        Controller::start(pipeline, params.clone(), status.clone(), broken, Duration::from_secs(10)).unwrap();
+        Controller::start(pipeline, params.clone(), status.clone(), (broken, 0), Duration::from_secs(10)).unwrap();
     wait_for("the fallback", || processor(&status).is_some());
     let error = status.error().expect("the error is kept for the user");
     assert!(error.starts_with("main.js:2:"), "{error}");
@@ -52,7 +52,7 @@ fn a_broken_saved_script_is_reported_and_the_default_plays() {
     assert_eq!(params.table.text(0, 0.5), "drive: 2.0", "slot 1 carries the new descriptor");
     wait_for("the console line", || status.console_lines().iter().any(|line| line.to_string() == "info: ready"));
     wait_for("the saved mapping", || {
-        let saved = params.state.read().unwrap().clone();
+        let saved = params.state.text();
         SavedState::parse(&saved).is_ok_and(|s| s.slots == [("drive".to_owned(), 0)])
     });
 }
@@ -63,7 +63,8 @@ fn a_failed_edit_keeps_the_playing_processor() {
     let params = Arc::new(WorkletParams::default());
     let status = Arc::new(Status::default());
     let _controller =
-        Controller::start(pipeline, params, status.clone(), SavedState::default(), Duration::from_secs(10)).unwrap();
+        Controller::start(pipeline, params, status.clone(), (SavedState::default(), 0), Duration::from_secs(10))
+            .unwrap();
     wait_for("the default", || processor(&status).as_deref() == Some("gain"));
     status.request(Request::Apply(sources(
         "registerProcessor('x', class extends AudioWorkletProcessor {\n  constructor() { super(); null.boom; }\n});",

@@ -67,9 +67,14 @@ fn rig() -> Rig {
     let (pipeline, host) = Pipeline::new(config(128));
     let params = Arc::new(WorkletParams::default());
     let status = Arc::new(Status::default());
-    let controller =
-        Controller::start(pipeline, params.clone(), status.clone(), SavedState::default(), Duration::from_secs(10))
-            .unwrap();
+    let controller = Controller::start(
+        pipeline,
+        params.clone(),
+        status.clone(),
+        (SavedState::default(), 0),
+        Duration::from_secs(10),
+    )
+    .unwrap();
     let rig = Rig { status, params, _controller: controller, _host: Host::start(host) };
     wait_for("the default processor", || rig.status.processor().as_deref() == Some("gain"));
     rig
@@ -111,7 +116,7 @@ fn an_applied_edit_plays_and_a_broken_one_is_marked_while_the_old_sound_stays() 
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(telemetry.active_generation(), playing, "the host still plays the last good generation");
     assert_eq!(telemetry.state(), GenerationState::Running);
-    let saved = SavedState::parse(&rig.params.state.read().unwrap()).unwrap();
+    let saved = SavedState::parse(&rig.params.state.text()).unwrap();
     assert_eq!(saved.modules[0].text, broken, "the broken edit is saved, not lost");
 
     // Input 0.5 through 'half' is 0.25 on the output meters.
@@ -171,7 +176,7 @@ fn a_linked_file_saved_elsewhere_reloads_and_a_missing_one_keeps_its_copy() {
     let (new_revision, external) = rig.status.external();
     assert!(new_revision > revision, "the editor is told");
     assert!(external.unwrap().modules[0].text.contains("edited-elsewhere"));
-    let saved = SavedState::parse(&rig.params.state.read().unwrap()).unwrap();
+    let saved = SavedState::parse(&rig.params.state.text()).unwrap();
     assert!(saved.modules[0].text.contains("edited-elsewhere"), "the project keeps a copy");
     assert_eq!(saved.modules[0].path.as_deref(), Some(path.to_str().unwrap()));
 

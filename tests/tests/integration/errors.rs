@@ -133,6 +133,24 @@ fn an_infinite_loop_becomes_a_processorerror() {
 }
 
 #[test]
+fn an_endless_microtask_chain_becomes_a_processorerror_instead_of_hanging_the_thread() {
+    let rendered = render_bounded(
+        "registerProcessor('p', class extends AudioWorkletProcessor {
+  process(i, outputs) {
+    outputs[0][0].fill(1);
+    if (currentFrame === 128) { const spin = () => Promise.resolve().then(spin); spin(); }
+    return true;
+  }
+});",
+    );
+    let errors = processor_errors(&rendered);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].1.contains("microtask queue did not drain"), "{}", errors[0].1);
+    assert!(rendered.output[0][..128].iter().all(|&s| s == 1.0), "the first quantum played");
+    assert!(rendered.output[0][256..].iter().all(|&s| s == 0.0), "then the failed node is silent");
+}
+
+#[test]
 fn an_infinite_loop_in_the_constructor_becomes_a_processorerror() {
     let rendered = render_bounded(
         "registerProcessor('p', class extends AudioWorkletProcessor {

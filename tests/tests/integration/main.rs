@@ -3,13 +3,12 @@
 //!
 //! Run one part with `cargo test --release -p worklet-tests --test integration MODULE::`.
 
-// The host-side allocation test counts allocations through this allocator; it
-// passes every allocation through and counts only inside `assert_no_alloc`.
-#[global_allocator]
-static ALLOCATOR: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;
+// The allocation tests count heap use through the engine's own global allocator
+// (`worklet::sys::alloc_guard`), which this binary gets by linking the engine.
 
 mod builtins;
 mod clap_host;
+mod clap_live;
 mod cli;
 mod clone;
 mod compat_table;
@@ -30,3 +29,5 @@ mod process_contract;
 mod register_processor;
 mod rejections;
 mod stress;
+mod stuck;
+mod swaps;

@@ -4,17 +4,17 @@
 
 use std::time::Duration;
 
-use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count};
 use worklet::render::{ParamChange, PipelineEvent};
+use worklet::sys::alloc_guard::{no_alloc, violations_here};
 use worklet_tests::live::{Live, config, factory_recipe, recipe};
 
 #[test]
 fn the_detector_sees_an_allocation() {
-    reset_violation_count();
-    let v = assert_no_alloc(|| Vec::<u8>::with_capacity(64));
-    assert!(violation_count() > 0, "an allocation inside assert_no_alloc is counted");
+    let before = violations_here();
+    let v = no_alloc(|| Vec::<u8>::with_capacity(64));
+    assert_eq!(violations_here(), before + 1, "an allocation inside no_alloc is counted");
     drop(v);
-    reset_violation_count();
+    assert_eq!(violations_here(), before + 1, "a free outside is not");
 }
 
 #[test]
@@ -29,9 +29,9 @@ fn host_process_never_allocates() {
             let inputs: Vec<&[f32]> = input.iter().map(|c| &c[..size]).collect();
             let mut outputs: Vec<&mut [f32]> = output.iter_mut().map(|c| &mut c[..size]).collect();
             let changes: Vec<ParamChange> = changes.iter().filter(|c| (c.offset as usize) < size).copied().collect();
-            reset_violation_count();
-            assert_no_alloc(|| live.host.process(&inputs, &mut outputs, &changes));
-            assert_eq!(violation_count(), 0, "HostSide::process allocated (block of {size})");
+            let before = violations_here();
+            no_alloc(|| live.host.process(&inputs, &mut outputs, &changes));
+            assert_eq!(violations_here(), before, "HostSide::process allocated (block of {size})");
             match pace {
                 Some(true) => live.settle(),
                 Some(false) => std::thread::sleep(Duration::from_millis(3)),
@@ -39,7 +39,12 @@ fn host_process_never_allocates() {
             }
         }
     };
-    run(&mut live, &[1, 7, 127, 128, 129, 500, 512], &[ParamChange { offset: 3, slot: 0, value: 0.5 }], Some(true));
+    run(
+        &mut live,
+        &[1, 7, 127, 128, 129, 500, 512],
+        &[ParamChange { offset: 3, slot: 0, normalized: 0.5 }],
+        Some(true),
+    );
     // Unpaced: the render thread falls behind, input waits as debt, underruns are counted.
     run(&mut live, &[512; 64], &[], None);
     assert!(live.pipeline.telemetry().underruns() > 0);
@@ -48,6 +53,6 @@ fn host_process_never_allocates() {
     // A hot swap: the link arrives, is attached, crossfaded and retired on this thread.
     let event = live.load(recipe(&worklet_tests::processors_dir_source("gain.js").replace("GainProcessor", "Edited")));
     assert!(matches!(event, PipelineEvent::Ready { .. }));
-    run(&mut live, &[128; 64], &[ParamChange { offset: 0, slot: 0, value: 1.0 }], Some(false));
+    run(&mut live, &[128; 64], &[ParamChange { offset: 0, slot: 0, normalized: 1.0 }], Some(false));
     assert_eq!(live.pipeline.telemetry().active_generation(), 2, "the swap happened inside the checked calls");
 }

@@ -192,7 +192,10 @@ fn sample_accurate_changes_become_a_rate_arrays_and_k_rate_values() {
         config(128),
         recipe(
             "registerProcessor('p', class extends AudioWorkletProcessor {
-               static parameterDescriptors = [{ name: 'a', defaultValue: 0 }, { name: 'k', defaultValue: 0, automationRate: 'k-rate' }];
+               static parameterDescriptors = [
+                 { name: 'a', defaultValue: 0, minValue: 0, maxValue: 1 },
+                 { name: 'k', defaultValue: 0, minValue: 0, maxValue: 1, automationRate: 'k-rate' },
+               ];
                process(i, o, p) {
                  const at = (values, frame) => values[values.length > 1 ? frame : 0];
                  this.port.postMessage([currentFrame, p.a.length, at(p.a, 69), at(p.a, 70), at(p.a, 127), p.k.length, p.k[0]]);
@@ -204,7 +207,8 @@ fn sample_accurate_changes_become_a_rate_arrays_and_k_rate_values() {
     let silence = vec![0.0f32; 128];
     let input = [silence.as_slice(), silence.as_slice()];
     live.block(&input, 128, &[]);
-    let changes = [ParamChange { offset: 70, slot: 0, value: 1.0 }, ParamChange { offset: 70, slot: 1, value: 1.0 }];
+    let changes =
+        [ParamChange { offset: 70, slot: 0, normalized: 1.0 }, ParamChange { offset: 70, slot: 1, normalized: 1.0 }];
     live.block(&input, 128, &changes);
     live.block(&input, 128, &[]);
     let messages = worklet_tests::received_data(&live.received());
@@ -318,4 +322,29 @@ fn a_processor_that_throws_is_reported_errored_and_silent() {
         .collect();
     assert_eq!(errors.len(), 1);
     assert_eq!((errors[0].filename.as_str(), errors[0].lineno), ("main.js", 4));
+}
+
+#[test]
+fn render_threads_flush_denormals_to_zero_as_browsers_audio_threads_do() {
+    let mut live = Live::new(
+        config(128),
+        recipe(
+            "registerProcessor('d', class extends AudioWorkletProcessor {
+               process(i, [out]) {
+                 const tiny = 2.2250738585072014e-308;
+                 out[0][0] = tiny * 0.5 === 0 ? 1 : -1;
+                 out[0][1] = 1e-40;
+                 out[0][2] = 1e-30;
+                 return true;
+               }
+             });",
+        ),
+    );
+    let output = live.run(&vec![vec![0.0; 1024]; 2], &[128]);
+    let latency = live.pipeline.config().latency_frames();
+    assert_eq!(latency % 128, 0);
+    let quantum = &output[0][latency..latency + 3];
+    assert_eq!(quantum[0], 1.0, "a denormal product is zero");
+    assert_eq!(quantum[1], 0.0, "a denormal sample is stored as zero");
+    assert!((quantum[2] - 1e-30).abs() < 1e-36, "normal small values are kept");
 }

@@ -1,0 +1,15 @@
+//! The crate's `unsafe` code, each piece as small as its job allows and each
+//! block with its `// SAFETY:` argument:
+//!
+//! * [`denormals`] — flush-to-zero for the calling thread (render threads).
+//! * [`alloc_guard`] — the global allocator that counts heap use on threads that
+//!   promised not to allocate (the host's audio thread inside `process`).
+//! * [`threads`] — what happens to a render thread that will not finish: normal
+//!   priority, and the library pinned in memory so that it is never unloaded from
+//!   under it (control thread, main thread).
+
+#![allow(unsafe_code)]
+
+pub mod alloc_guard;
+pub mod denormals;
+pub mod threads;
