@@ -74,3 +74,31 @@ fn a_failed_edit_keeps_the_playing_processor() {
     assert!(error.starts_with("main.js:2:") && error.contains("TypeError"), "{error}");
     assert_eq!(processor(&status).as_deref(), Some("gain"), "still playing the last good processor");
 }
+
+#[test]
+fn a_state_the_host_loads_while_running_is_built_shown_and_kept() {
+    use nice_plug::params::persist::PersistentField;
+    let (pipeline, _host) = Pipeline::new(config(128));
+    let params = Arc::new(WorkletParams::default());
+    let status = Arc::new(Status::default());
+    let _controller = Controller::start(
+        pipeline,
+        params.clone(),
+        status.clone(),
+        (SavedState::default(), 0),
+        Duration::from_secs(10),
+    )
+    .unwrap();
+    wait_for("the default", || processor(&status).as_deref() == Some("gain"));
+    let (revision, _) = status.external();
+    let preset = "registerProcessor('preset', class extends AudioWorkletProcessor { process() { return true; } });";
+    params.state.set(state(preset).to_json());
+    wait_for("the loaded processor", || processor(&status).as_deref() == Some("preset"));
+    let (shown_revision, shown) = status.external();
+    assert!(shown_revision > revision, "the editor is told the sources changed");
+    assert_eq!(shown, Some(sources(preset)), "and shows the loaded ones");
+    // The control thread's own saves keep the loaded state.
+    std::thread::sleep(Duration::from_millis(300));
+    let saved = SavedState::parse(&params.state.text()).unwrap();
+    assert_eq!(saved.modules[0].text, preset);
+}
