@@ -113,3 +113,28 @@ impl Live {
         output
     }
 }
+
+/// A plugin's control thread started on a fresh pipeline from `state`, as
+/// `activate` starts it; returns the host side (to drive or keep), the
+/// parameters, the status and the controller.
+pub fn control(
+    state: worklet::plugin::state::SavedState,
+) -> (
+    HostSide,
+    std::sync::Arc<worklet::plugin::params::WorkletParams>,
+    std::sync::Arc<worklet::plugin::status::Status>,
+    worklet::plugin::controller::Controller,
+) {
+    let (pipeline, host) = Pipeline::new(config(128));
+    let params = std::sync::Arc::new(worklet::plugin::params::WorkletParams::default());
+    let status = std::sync::Arc::new(worklet::plugin::status::Status::default());
+    let controller = worklet::plugin::controller::Controller::start(
+        pipeline,
+        params.clone(),
+        status.clone(),
+        (state, 0),
+        Duration::from_secs(10),
+    )
+    .expect("start the control thread");
+    (host, params, status, controller)
+}

@@ -307,17 +307,8 @@ impl Control {
     fn adopt_loaded_state(&mut self) {
         let (text, loads) = self.params.state.snapshot();
         self.loads_seen = loads;
-        self.state = match SavedState::parse(&text) {
-            Ok(state) => {
-                self.status.set_error(None, None);
-                state
-            }
-            Err(error) => {
-                nice_error!("Worklet: {error}; playing the default processor");
-                self.status.set_error(Some(format!("{error}; playing the default processor")), None);
-                SavedState::default()
-            }
-        };
+        self.status.set_error(None, None);
+        self.state = parse_or_default(&text, &self.status);
         nice_log!("Worklet: the host loaded a state; rebuilding");
         self.status.log(ConsoleLine::new(LineKind::Note, "the host loaded a saved state".to_owned()));
         self.status.set_external(self.state.sources());
@@ -337,4 +328,14 @@ impl Control {
         }
         self.status.log_all(lines);
     }
+}
+
+/// The saved state in `text`; if it is corrupt, the factory default, with the
+/// error logged and kept for the editor (activation and a host's state load).
+pub(crate) fn parse_or_default(text: &str, status: &Status) -> SavedState {
+    SavedState::parse(text).unwrap_or_else(|error| {
+        nice_error!("Worklet: {error}; playing the default processor");
+        status.set_error(Some(format!("{error}; playing the default processor")), None);
+        SavedState::default()
+    })
 }

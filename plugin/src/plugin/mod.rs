@@ -83,15 +83,7 @@ impl Worklet {
     /// and the host load it came from.
     fn saved_state(&self) -> (SavedState, u64) {
         let (text, loads) = self.params.state.snapshot();
-        let state = match SavedState::parse(&text) {
-            Ok(state) => state,
-            Err(error) => {
-                nice_error!("Worklet: {error}; starting with the default processor");
-                self.status.set_error(Some(format!("{error}; started with the default processor")), None);
-                SavedState::default()
-            }
-        };
-        (state, loads)
+        (controller::parse_or_default(&text, &self.status), loads)
     }
 
     /// Slot changes since the last call, as sample-accurate normalized changes at

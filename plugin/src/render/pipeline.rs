@@ -60,6 +60,16 @@ struct Generation {
     demoted: bool,
 }
 
+impl Generation {
+    /// Tells the render thread to finish (it looks at the flag once it is awake).
+    fn stop(&self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(thread) = &self.thread {
+            thread.thread().unpark();
+        }
+    }
+}
+
 /// A render thread told to stop that is still running after this long is stuck
 /// in its script (one that is not ends within a park interval).
 const STUCK_AFTER: Duration = Duration::from_millis(500);
@@ -148,7 +158,7 @@ impl Pipeline {
                     events.push(PipelineEvent::Ready { generation: id, ready, build_time });
                 }
                 Err(error) => {
-                    generation.stop.store(true, Ordering::Release);
+                    generation.stop();
                     generation.link = None;
                     generation.ports = None;
                     events.push(PipelineEvent::Failed { generation: id, error });
@@ -162,21 +172,15 @@ impl Pipeline {
             self.pending = Some(link);
         }
         while let Ok(link) = self.retired.pop() {
-            if let Some(generation) = self.generations.iter_mut().find(|g| g.id == link.id) {
-                generation.stop.store(true, Ordering::Release);
-            }
-            drop(link);
+            self.stop(link.id);
         }
         self.reap();
         events
     }
 
-    fn stop(&mut self, id: u64) {
-        if let Some(generation) = self.generations.iter_mut().find(|g| g.id == id) {
-            generation.stop.store(true, Ordering::Release);
-            if let Some(thread) = &generation.thread {
-                thread.thread().unpark();
-            }
+    fn stop(&self, id: u64) {
+        if let Some(generation) = self.generations.iter().find(|g| g.id == id) {
+            generation.stop();
         }
     }
 
@@ -249,10 +253,7 @@ impl Pipeline {
 impl Drop for Pipeline {
     fn drop(&mut self) {
         for generation in &self.generations {
-            generation.stop.store(true, Ordering::Release);
-            if let Some(thread) = &generation.thread {
-                thread.thread().unpark();
-            }
+            generation.stop();
         }
         // Threads that are not stuck in JavaScript end within a park interval;
         // a stuck one is abandoned (demoted, the library pinned) rather than waited for.

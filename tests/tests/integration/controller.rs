@@ -2,15 +2,11 @@
 //! reports load errors with their location, falls back to the factory default
 //! when nothing plays, maps parameters onto slots, and forwards the console.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use worklet::plugin::controller::Controller;
-use worklet::plugin::params::WorkletParams;
 use worklet::plugin::state::{SavedModule, SavedState, Sources};
 use worklet::plugin::status::{Request, Status};
-use worklet::render::Pipeline;
-use worklet_tests::live::config;
+use worklet_tests::live::control;
 use worklet_tests::wait_for;
 
 fn state(text: &str) -> SavedState {
@@ -27,12 +23,8 @@ fn processor(status: &Status) -> Option<String> {
 
 #[test]
 fn a_broken_saved_script_is_reported_and_the_default_plays() {
-    let (pipeline, _host) = Pipeline::new(config(128));
-    let params = Arc::new(WorkletParams::default());
-    let status = Arc::new(Status::default());
     let broken = state("registerProcessor('x', class extends AudioWorkletProcessor {\n  process() { return (; }\n});");
-    let _controller =
-        Controller::start(pipeline, params.clone(), status.clone(), (broken, 0), Duration::from_secs(10)).unwrap();
+    let (_host, params, status, _controller) = control(broken);
     wait_for("the fallback", || processor(&status).is_some());
     let error = status.error().expect("the error is kept for the user");
     assert!(error.starts_with("main.js:2:"), "{error}");
@@ -59,12 +51,7 @@ fn a_broken_saved_script_is_reported_and_the_default_plays() {
 
 #[test]
 fn a_failed_edit_keeps_the_playing_processor() {
-    let (pipeline, _host) = Pipeline::new(config(128));
-    let params = Arc::new(WorkletParams::default());
-    let status = Arc::new(Status::default());
-    let _controller =
-        Controller::start(pipeline, params, status.clone(), (SavedState::default(), 0), Duration::from_secs(10))
-            .unwrap();
+    let (_host, _params, status, _controller) = control(SavedState::default());
     wait_for("the default", || processor(&status).as_deref() == Some("gain"));
     status.request(Request::Apply(sources(
         "registerProcessor('x', class extends AudioWorkletProcessor {\n  constructor() { super(); null.boom; }\n});",
@@ -78,17 +65,7 @@ fn a_failed_edit_keeps_the_playing_processor() {
 #[test]
 fn a_state_the_host_loads_while_running_is_built_shown_and_kept() {
     use nice_plug::params::persist::PersistentField;
-    let (pipeline, _host) = Pipeline::new(config(128));
-    let params = Arc::new(WorkletParams::default());
-    let status = Arc::new(Status::default());
-    let _controller = Controller::start(
-        pipeline,
-        params.clone(),
-        status.clone(),
-        (SavedState::default(), 0),
-        Duration::from_secs(10),
-    )
-    .unwrap();
+    let (_host, params, status, _controller) = control(SavedState::default());
     wait_for("the default", || processor(&status).as_deref() == Some("gain"));
     let (revision, _) = status.external();
     let preset = "registerProcessor('preset', class extends AudioWorkletProcessor { process() { return true; } });";

@@ -15,8 +15,8 @@ use worklet::plugin::params::WorkletParams;
 use worklet::plugin::state::{SavedModule, SavedState, Sources};
 use worklet::plugin::status::{Request, Status};
 use worklet::port::NODE_PORT;
-use worklet::render::{GenerationState, HostSide, Pipeline};
-use worklet_tests::live::config;
+use worklet::render::{GenerationState, HostSide};
+use worklet_tests::live::control;
 use worklet_tests::wait_for;
 
 /// A host that plays a 0.5-amplitude 441 Hz sine through the plugin in real time.
@@ -64,17 +64,7 @@ struct Rig {
 }
 
 fn rig() -> Rig {
-    let (pipeline, host) = Pipeline::new(config(128));
-    let params = Arc::new(WorkletParams::default());
-    let status = Arc::new(Status::default());
-    let controller = Controller::start(
-        pipeline,
-        params.clone(),
-        status.clone(),
-        (SavedState::default(), 0),
-        Duration::from_secs(10),
-    )
-    .unwrap();
+    let (host, params, status, controller) = control(SavedState::default());
     let rig = Rig { status, params, _controller: controller, _host: Host::start(host) };
     wait_for("the default processor", || rig.status.processor().as_deref() == Some("gain"));
     rig
