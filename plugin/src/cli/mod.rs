@@ -4,11 +4,13 @@
 //! status, so tests can run the CLI in-process exactly as the binary does:
 //! 0 rendered (processor errors are events, not failures); 2 usage error or a
 //! module failed to load (`FILE:LINE:COL: ErrorName: message` on stderr); 1 other
-//! failures (I/O).
+//! failures (I/O); 3 (`render --isolated`) the engine process died: it crashed, hit
+//! its memory cap or was stopped by the watchdog.
 
 mod args;
 mod bench;
 mod check;
+pub mod isolated;
 mod render;
 pub mod signal;
 pub mod wav;
@@ -28,6 +30,8 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
 /// Exit status: usage error, or a module failed to load.
 pub const EXIT_USAGE: i32 = 2;
+
+pub use isolated::EXIT_ENGINE_DIED;
 
 /// A failure with its exit status and the line to print on stderr.
 #[derive(Debug)]
@@ -58,7 +62,8 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let argv: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(error) => {
             let text = error.render().ansi().to_string();
@@ -71,6 +76,9 @@ where
         }
     };
     let result = match &cli.command {
+        Command::Render(args) if args.isolated && std::env::var_os(isolated::CHILD_ENV).is_none() => {
+            isolated::run(&argv, args, stdout, stderr)
+        }
         Command::Render(args) => render::run(args, stdout, stderr),
         Command::Check(args) => check::run(args, stdout),
         Command::Bench(args) => bench::run(args, stdout),
@@ -78,7 +86,9 @@ where
     match result {
         Ok(()) => EXIT_OK,
         Err(failure) => {
-            let _ = writeln!(stderr, "{}", failure.message);
+            if !failure.message.is_empty() {
+                let _ = writeln!(stderr, "{}", failure.message);
+            }
             failure.status
         }
     }

@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
 use super::args::RenderArgs;
+use super::isolated::Heartbeat;
 use super::signal::InputSignal;
 use super::{Failure, load_modules, wav};
 use crate::engine::{ParamStep, PortName, Post, RenderError, RenderSpec, render};
@@ -19,6 +20,7 @@ const SAMPLE_RATE_RANGE: std::ops::RangeInclusive<f64> = 3_000.0..=768_000.0;
 const PROGRESS_SECONDS: f64 = 10.0;
 
 pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<(), Failure> {
+    let mut heartbeat = Heartbeat::start(args)?;
     let file = args.input.as_deref().map(wav::read).transpose().map_err(Failure::usage)?;
     let sample_rate = match (&file, args.sample_rate) {
         (Some(file), Some(rate)) if (rate - f64::from(file.sample_rate)).abs() > f64::EPSILON => {
@@ -59,9 +61,21 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
     let automation = args.params.iter().map(|text| parse_param(text)).collect::<Result<_, _>>()?;
     let spec = RenderSpec { frames, processor: args.processor.clone(), options, input, automation, posts };
 
+    if let Some(heartbeat) = &mut heartbeat {
+        heartbeat.loading(stderr);
+    }
     let realm = load_modules(&args.modules, args.root.as_deref(), sample_rate)?;
+    if let Some(heartbeat) = &mut heartbeat {
+        heartbeat.loaded(stderr);
+    }
     let bar = progress_bar(frames, sample_rate);
-    let rendered = render(realm, &spec, &mut |done| bar.set_position(done)).map_err(|e| match e {
+    let rendered = render(realm, &spec, &mut |done| {
+        bar.set_position(done);
+        if let Some(heartbeat) = &mut heartbeat {
+            heartbeat.rendered(done, stderr);
+        }
+    })
+    .map_err(|e| match e {
         RenderError::BadPost(error) => Failure::usage(format!("--post: {error}")),
         other => Failure::usage(other),
     })?;
@@ -76,6 +90,9 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
             dropped.to_main,
             dropped.port_queue
         );
+    }
+    if rendered.nonfinite > 0 {
+        let _ = writeln!(stderr, "warning: {} NaN or infinite samples were replaced by silence", rendered.nonfinite);
     }
 
     if let Some(path) = &args.out {

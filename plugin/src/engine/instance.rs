@@ -113,6 +113,9 @@ impl Instance {
         if let Some(error) = self.realm.take_fatal() {
             self.node.fail(error);
         }
+        if let Some(report) = self.node.take_nonfinite_report() {
+            self.router.console("warn".to_owned(), report);
+        }
         if let Some(error) = self.node.take_error() {
             self.router.processor_error(error);
         }

@@ -5,6 +5,12 @@
 //! collector is thread-local): the plugin's render thread, or the caller's thread
 //! for the CLI and tests. Nothing here knows about plugins or GUIs.
 
+/// Stack of a thread that runs a realm. Boa's parser and interpreter recurse on the
+/// native stack: this holds [`source_scan::MAX_NESTING`] levels of the deepest-framed
+/// syntax (about 24 KiB per parenthesis) and the JS recursion limit several times
+/// over. It is address space; only the pages a script reaches are ever touched.
+pub const STACK_BYTES: usize = 64 * 1024 * 1024;
+
 pub mod error;
 pub mod events;
 pub mod instance;
@@ -14,8 +20,10 @@ pub mod node;
 pub mod offline;
 pub mod options;
 pub mod params;
+mod parse;
 pub mod quantum;
 pub mod realm;
+pub mod source_scan;
 
 pub use error::ScriptError;
 pub use events::{MainEvent, PortName, TimedEvent};

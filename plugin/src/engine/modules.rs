@@ -15,10 +15,11 @@ use std::rc::Rc;
 
 use boa_engine::builtins::promise::PromiseState;
 use boa_engine::module::{ModuleLoader, ModuleRequest, Referrer};
-use boa_engine::{Context, JsError, JsNativeError, JsResult, Module, Source};
+use boa_engine::{Context, JsError, JsNativeError, JsResult, Module};
 
 use super::error::ScriptError;
 use super::jobs::{Checkpoint, Jobs, MICROTASK_BUDGET};
+use super::parse::{never_settled, parse_module};
 
 /// The modules of one realm and the rules for finding more.
 #[derive(Debug)]
@@ -99,10 +100,8 @@ impl ModuleSet {
         let module = match cached {
             Some(module) => module,
             None => {
-                let source = Source::from_bytes(text.as_bytes()).with_path(&path);
-                let module = Module::parse(source, None, context)
-                    .map_err(|e| ScriptError::from_js(&e, Some(&display), context))?;
-                self.remember(&path, &module, text);
+                let module = parse_module(&text, &path, context)?;
+                self.remember(&path, &module, text.clone());
                 module
             }
         };
@@ -132,11 +131,7 @@ impl ModuleSet {
                 self.refine_location(&mut error);
                 Err(error)
             }
-            PromiseState::Pending => Err(ScriptError::new(
-                "Error",
-                "module evaluation did not finish (a top-level await that never settles?)",
-            )
-            .or_at(&display, 0, 0)),
+            PromiseState::Pending => Err(never_settled(&text, &display)),
         }
     }
 
@@ -221,9 +216,7 @@ impl ModuleSet {
                 .map_err(|e| ScriptError::new("Error", format!("cannot read module: {e}")).or_at(&display, 0, 0))?
                 .into(),
         };
-        let source = Source::from_bytes(text.as_bytes()).with_path(path);
-        let module =
-            Module::parse(source, None, context).map_err(|e| ScriptError::from_js(&e, Some(&display), context))?;
+        let module = parse_module(&text, path, context)?;
         self.remember(path, &module, text);
         Ok(module)
     }

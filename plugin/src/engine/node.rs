@@ -11,7 +11,7 @@ use boa_engine::{JsObject, JsValue, js_string};
 use super::error::{ScriptError, first_user_frame};
 use super::options::{NodeOptions, OptionsError};
 use super::params::{ParamBank, ParamDescriptor, ParamFrame};
-use super::quantum::{AudioBuses, JsBuses};
+use super::quantum::{AudioBuses, JsBuses, NonFinite};
 use super::realm::Realm;
 
 /// Where a node is in its life.
@@ -76,6 +76,10 @@ pub struct Node {
     error: Option<ScriptError>,
     /// Where `registerProcessor` was called: the location of errors without a stack.
     site: Option<(String, u32, u32)>,
+    /// NaN and infinite output samples replaced by silence so far.
+    nonfinite: u64,
+    /// The report of the first one, until it is taken.
+    nonfinite_report: Option<String>,
 }
 
 impl Node {
@@ -142,6 +146,8 @@ impl Node {
             state: NodeState::Running,
             error: None,
             site,
+            nonfinite: 0,
+            nonfinite_report: None,
         };
         match realm.construct(name, &options.constructor_options, port_id) {
             Ok(processor) => node.processor = Some(processor),
@@ -186,6 +192,16 @@ impl Node {
         self.error.take()
     }
 
+    /// NaN and infinite output samples replaced by silence so far.
+    pub fn nonfinite_samples(&self) -> u64 {
+        self.nonfinite
+    }
+
+    /// The warning about the first non-finite output sample, once.
+    pub fn take_nonfinite_report(&mut self) -> Option<String> {
+        self.nonfinite_report.take()
+    }
+
     /// Stops the processor with `error` (a `processorerror`; silence from now on).
     pub(crate) fn fail(&mut self, mut error: ScriptError) {
         if let Some((file, line, col)) = &self.site {
@@ -205,6 +221,29 @@ impl Node {
             self.call_process(realm, inputs, params, outputs);
         }
         realm.run_microtasks();
+    }
+
+    fn count_nonfinite(&mut self, found: NonFinite, quantum_frame: u64) {
+        if let Some(first) = found.first
+            && self.nonfinite == 0
+        {
+            let value = if first.value.is_nan() {
+                "NaN".to_owned()
+            } else if first.value > 0.0 {
+                "Infinity".to_owned()
+            } else {
+                "-Infinity".to_owned()
+            };
+            self.nonfinite_report = Some(format!(
+                "process() wrote {value} to outputs[{}][{}][{}] at frame {}: NaN and infinite samples are \
+                 replaced by silence (this one is reported, the others are counted)",
+                first.bus,
+                first.channel,
+                first.frame,
+                quantum_frame + u64::from(first.frame),
+            ));
+        }
+        self.nonfinite += found.count;
     }
 
     fn call_process(&mut self, realm: &mut Realm, inputs: &AudioBuses, params: &ParamFrame, outputs: &mut AudioBuses) {
@@ -230,7 +269,8 @@ impl Node {
         });
         match result {
             Ok(active) => {
-                self.outputs.read(outputs);
+                let found = self.outputs.read(outputs);
+                self.count_nonfinite(found, realm.current_frame());
                 let connected = self.input_channels.iter().any(|&c| c > 0);
                 if !active.to_boolean() && !connected {
                     self.state = NodeState::Inactive;

@@ -68,6 +68,8 @@ pub struct Rendered {
     pub events: Vec<TimedEvent>,
     /// Messages dropped because a queue was full.
     pub dropped: DropCounts,
+    /// NaN and infinite output samples replaced by silence.
+    pub nonfinite: u64,
 }
 
 /// Why a render could not start.
@@ -185,6 +187,7 @@ fn run(
         progress(start.min(spec.frames));
     }
     rendered.dropped = main.dropped();
+    rendered.nonfinite = instance.node().nonfinite_samples();
     Ok(rendered)
 }
 

@@ -65,6 +65,29 @@ pub fn mix_channels(source: &[Channel], dest: &mut [Channel], interpretation: Ch
     }
 }
 
+/// The NaN and infinite samples of one quantum's outputs, which were replaced by
+/// silence so that they never reach the host.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct NonFinite {
+    /// How many samples were replaced.
+    pub count: u64,
+    /// The first of them (in bus, channel, frame order).
+    pub first: Option<NonFiniteSample>,
+}
+
+/// Where a non-finite sample was written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NonFiniteSample {
+    /// `outputs[bus]`.
+    pub bus: u32,
+    /// `outputs[bus][channel]`.
+    pub channel: u32,
+    /// The frame inside the quantum.
+    pub frame: u32,
+    /// The value: NaN, `Infinity` or `-Infinity`.
+    pub value: f32,
+}
+
 /// The script-side `inputs` or `outputs` argument and the buffers behind it.
 pub(crate) struct JsBuses {
     value: JsValue,
@@ -113,13 +136,30 @@ impl JsBuses {
         }
     }
 
-    /// Copies the arrays into `audio` (a detached buffer reads as silence).
-    pub(crate) fn read(&self, audio: &mut AudioBuses) {
-        for (buffers, bus) in self.buffers.iter().zip(&mut audio.buses) {
-            for (buffer, channel) in buffers.iter().zip(bus) {
+    /// Copies the arrays into `audio` (a detached buffer reads as silence) and
+    /// replaces every NaN or infinite sample by silence, counting them.
+    pub(crate) fn read(&self, audio: &mut AudioBuses) -> NonFinite {
+        let mut found = NonFinite::default();
+        for (bus_index, (buffers, bus)) in self.buffers.iter().zip(&mut audio.buses).enumerate() {
+            for (channel_index, (buffer, channel)) in buffers.iter().zip(bus).enumerate() {
                 read_f32(buffer, channel);
+                for (frame, sample) in channel.iter_mut().enumerate() {
+                    if !sample.is_finite() {
+                        if found.count == 0 {
+                            found.first = Some(NonFiniteSample {
+                                bus: bus_index as u32,
+                                channel: channel_index as u32,
+                                frame: frame as u32,
+                                value: *sample,
+                            });
+                        }
+                        found.count += 1;
+                        *sample = 0.0;
+                    }
+                }
             }
         }
+        found
     }
 }
 

@@ -79,6 +79,9 @@ impl Meters {
             ui.label("dropped messages");
             ui.label(telemetry.dropped_messages().to_string());
             ui.end_row();
+            ui.label("NaN/Inf samples silenced");
+            ui.label(telemetry.nonfinite_samples().to_string());
+            ui.end_row();
             ui.label("latency");
             let frames = telemetry.latency_frames();
             ui.label(format!("{frames} frames ({:.1} ms)", frames as f32 / sample_rate.max(1.0) * 1e3));

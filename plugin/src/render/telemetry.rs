@@ -71,6 +71,7 @@ struct RenderWritten {
     /// (the host side also clears it when it switches generations).
     quantum_started: AtomicU64,
     quanta: AtomicU64,
+    nonfinite_samples: AtomicU64,
 }
 
 /// `T` aligned to two cache lines (adjacent-line prefetchers pair them).
@@ -119,6 +120,11 @@ impl Telemetry {
     /// Messages dropped by the active generation's queues.
     pub fn dropped_messages(&self) -> u64 {
         self.render.dropped_messages.load(Ordering::Relaxed)
+    }
+
+    /// NaN and infinite samples of the active generation replaced by silence.
+    pub fn nonfinite_samples(&self) -> u64 {
+        self.render.nonfinite_samples.load(Ordering::Relaxed)
     }
 
     /// The latency reported to the host, in frames.
@@ -192,7 +198,7 @@ impl Telemetry {
         self.render.quantum_started.store(at, Ordering::Release);
     }
 
-    pub(crate) fn quantum_finished(&self, elapsed_ns: u64, errored: bool, dropped: u64) {
+    pub(crate) fn quantum_finished(&self, elapsed_ns: u64, errored: bool, dropped: u64, nonfinite: u64) {
         self.render.quantum_started.store(0, Ordering::Release);
         let load = elapsed_ns as f32 / self.quantum_ns as f32;
         let smoothed = self.render.load.load(Ordering::Relaxed) * 0.9 + load * 0.1;
@@ -200,6 +206,7 @@ impl Telemetry {
         let state = if errored { GenerationState::Errored } else { GenerationState::Running };
         self.render.state.store(state as u8, Ordering::Relaxed);
         self.render.dropped_messages.store(dropped, Ordering::Relaxed);
+        self.render.nonfinite_samples.store(nonfinite, Ordering::Relaxed);
         self.render.quanta.fetch_add(1, Ordering::Relaxed);
     }
 }

@@ -28,8 +28,6 @@ use crate::engine::{
 };
 use crate::port::Router;
 
-/// Stack of a render thread: Boa recurses on the native stack for deep JS.
-const RENDER_STACK_BYTES: usize = 16 * 1024 * 1024;
 /// How long an idle render thread sleeps before looking for work again.
 const IDLE_PARK: Duration = Duration::from_millis(1);
 /// How often an idle render thread delivers messages (transport stopped).
@@ -124,7 +122,7 @@ pub(crate) fn spawn(
         (config.clone(), shared.params.clone(), shared.telemetry.clone(), shared.stats.clone());
     let handle = std::thread::Builder::new()
         .name(format!("worklet-render-{id}"))
-        .stack_size(RENDER_STACK_BYTES)
+        .stack_size(crate::engine::STACK_BYTES)
         .spawn(move || {
             if config.realtime_priority {
                 super::priority::request_realtime(super::priority::RENDER_PRIORITY);
@@ -274,7 +272,8 @@ impl Worker {
             if active {
                 let errored = instance.node().state() == crate::engine::NodeState::Errored;
                 let dropped = instance.router().counters().snapshot().total();
-                self.telemetry.quantum_finished(elapsed, errored, dropped);
+                let nonfinite = instance.node().nonfinite_samples();
+                self.telemetry.quantum_finished(elapsed, errored, dropped, nonfinite);
             }
             self.stats.record(elapsed);
             self.track.publish(&self.params);

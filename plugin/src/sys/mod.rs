@@ -7,9 +7,11 @@
 //! * [`threads`] — what happens to a render thread that will not finish: normal
 //!   priority, and the library pinned in memory so that it is never unloaded from
 //!   under it (control thread, main thread).
+//! * [`limits`] — the address-space cap an engine process sets on itself.
 
 #![allow(unsafe_code)]
 
 pub mod alloc_guard;
 pub mod denormals;
+pub mod limits;
 pub mod threads;

@@ -15,13 +15,13 @@ use clack_host::prelude::*;
 use super::clap_host::{TestHost, bundle, entry, instance, load_processor, state_json};
 
 /// An activated instance, processing.
-struct Active {
+pub(crate) struct Active {
     processor: StartedPluginAudioProcessor<TestHost>,
     inputs: AudioPorts,
     outputs: AudioPorts,
 }
 
-fn activate(plugin: &mut PluginInstance<TestHost>, block: usize, mode: RenderMode) -> Active {
+pub(crate) fn activate(plugin: &mut PluginInstance<TestHost>, block: usize, mode: RenderMode) -> Active {
     let handle = plugin.plugin_handle();
     handle.get_extension::<PluginRender>().unwrap().set(&handle, mode).unwrap();
     let config =
@@ -36,7 +36,7 @@ fn activate(plugin: &mut PluginInstance<TestHost>, block: usize, mode: RenderMod
 
 impl Active {
     /// One block of `frames` frames of constant `level` input, with `events`.
-    fn block(&mut self, frames: usize, level: f32, events: &EventBuffer) -> Vec<Vec<f32>> {
+    pub(crate) fn block(&mut self, frames: usize, level: f32, events: &EventBuffer) -> Vec<Vec<f32>> {
         let mut input = vec![vec![level; frames]; 2];
         let mut output = vec![vec![0.0f32; frames]; 2];
         let input_audio = self.inputs.with_input_buffers([AudioPortBuffer {
@@ -63,7 +63,7 @@ impl Active {
         output
     }
 
-    fn stop(self, plugin: &mut PluginInstance<TestHost>) {
+    pub(crate) fn stop(self, plugin: &mut PluginInstance<TestHost>) {
         plugin.deactivate(self.processor.stop_processing());
     }
 }

@@ -19,6 +19,8 @@ mod events;
 mod flood;
 mod global_scope;
 mod golden;
+mod hostile;
+mod hostile_plugin;
 mod library;
 mod modules;
 mod no_alloc;

@@ -348,3 +348,40 @@ fn render_threads_flush_denormals_to_zero_as_browsers_audio_threads_do() {
     assert_eq!(quantum[1], 0.0, "a denormal sample is stored as zero");
     assert!((quantum[2] - 1e-30).abs() < 1e-36, "normal small values are kept");
 }
+
+#[test]
+fn nan_and_infinite_samples_never_reach_the_host_and_are_counted_and_reported_once() {
+    let mut live = Live::new(
+        config(128),
+        recipe(
+            "registerProcessor('n', class extends AudioWorkletProcessor {
+               process(i, [out]) {
+                 out[0].fill(0.25);
+                 out[1].fill(-0.25);
+                 if (currentFrame >= 256) { out[0][3] = NaN; out[1][5] = Infinity; out[1][6] = -Infinity; }
+                 return true;
+               }
+             });",
+        ),
+    );
+    let output = live.run(&vec![vec![0.0; 2560]; 2], &[128]);
+    assert!(output.iter().flatten().all(|s| s.is_finite()), "only finite samples reach the host");
+    let latency = live.pipeline.config().latency_frames();
+    let bad = latency + 256;
+    assert_eq!((output[0][bad + 3], output[1][bad + 5], output[1][bad + 6]), (0.0, 0.0, 0.0), "silenced");
+    assert!((output[0][bad + 4] - 0.25).abs() < 1e-7 && (output[1][bad + 4] + 0.25).abs() < 1e-7, "the rest plays");
+    let telemetry = live.pipeline.telemetry();
+    let quanta_with_nan = (2560 - latency - 256) / 128;
+    assert!(telemetry.nonfinite_samples() >= 3 * quanta_with_nan as u64, "{}", telemetry.nonfinite_samples());
+    assert_eq!(telemetry.nonfinite_samples() % 3, 0, "three per quantum");
+    let warnings: Vec<String> = live
+        .received()
+        .into_iter()
+        .filter_map(|r| match r {
+            Received::Console { level, text } if level == "warn" => Some(text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(warnings.len(), 1, "reported once: {warnings:?}");
+    assert!(warnings[0].starts_with("process() wrote NaN to outputs[0][0][3] at frame 259"), "{}", warnings[0]);
+}

@@ -8,7 +8,11 @@
   'use strict';
 
   const { defineProperty, freeze, isFrozen, create } = Object;
-  const { construct } = Reflect;
+  const { construct, apply } = Reflect;
+  // Captured before any user module runs: the internals below must keep working
+  // when a script replaces or breaks these builtins (array iteration included).
+  const mapForEach = Map.prototype.forEach;
+  const eachEntry = (map, f) => apply(mapForEach, map, [f]);
   const FLOAT_MAX = 3.4028234663852886e38;
   const { DOMException, QuotaExceededError, domError, Event, EventTarget, dispatchTrusted, eventHandler } = dom;
 
@@ -307,13 +311,19 @@
   }
 
   return freeze({
-    processorNames() { return Array.from(processors.keys()); },
+    processorNames() {
+      const names = [];
+      eachEntry(processors, (_, name) => { names[names.length] = name; });
+      return names;
+    },
     describe() {
-      return Array.from(processors, ([name, { descriptors, site }]) => ({
-        name,
-        parameterDescriptors: descriptors.map((d) => ({ ...d })),
-        site,
-      }));
+      const out = [];
+      eachEntry(processors, ({ descriptors, site }, name) => {
+        const parameterDescriptors = [];
+        for (let i = 0; i < descriptors.length; i++) parameterDescriptors[i] = { ...descriptors[i] };
+        out[out.length] = { name, parameterDescriptors, site };
+      });
+      return out;
     },
     descriptors(name) { return processors.get(name)?.descriptors ?? null; },
     construct(name, optionsWire, portId) {

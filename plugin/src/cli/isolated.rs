@@ -1,0 +1,290 @@
+//! `worklet render --isolated`: the render in an engine process of its own, with a
+//! memory cap and a watchdog (the caller's thread supervises; two threads relay
+//! what the engine process writes).
+//!
+//! The supervisor runs the same executable with the same arguments and
+//! [`CHILD_ENV`] set. That engine process caps its own address space (see
+//! [`crate::sys::limits`]) before it reads a module, renders as usual, and writes
+//! heartbeat lines to its stderr while it loads and renders. The supervisor
+//! relays its stdout and stderr (without the heartbeats), kills it when no
+//! heartbeat has come for `--deadline` seconds, and turns its death into one
+//! located line:
+//!
+//! ```text
+//! loop.js: stopped: no render quantum finished for 5 s (at frame 12800); the engine process was killed
+//! bomb.js: out of memory (cap 1024 MiB) at frame 128; the engine process was stopped
+//! deep.js: crashed: stack overflow while loading the modules
+//! ```
+//!
+//! A script can then crash, exhaust or hang only its engine process: the command
+//! (and, through it, any tool that drives it) always gets an answer in bounded time.
+
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use super::Failure;
+use super::args::RenderArgs;
+
+/// Set in the engine process's environment: run the render here, capped.
+pub const CHILD_ENV: &str = "WORKLET_ENGINE_CHILD";
+/// The executable to run as the engine process (default: this one).
+pub const EXE_ENV: &str = "WORKLET_ENGINE_EXE";
+/// Exit status when the engine process died (crash, memory cap, watchdog).
+pub const EXIT_ENGINE_DIED: i32 = 3;
+
+/// Prefix of a heartbeat line on the engine process's stderr.
+const HEARTBEAT: &str = "\u{1e}worklet-heartbeat ";
+/// The engine process beats at most this often.
+const BEAT_EVERY: Duration = Duration::from_millis(100);
+/// How often the supervisor looks at the engine process.
+const POLL: Duration = Duration::from_millis(20);
+/// Lines of the engine process's stderr kept to tell why it died.
+const KEPT_LINES: usize = 32;
+
+/// The engine-process side: heartbeats on stderr, at most every [`BEAT_EVERY`].
+pub(crate) struct Heartbeat {
+    last: Option<Instant>,
+}
+
+impl Heartbeat {
+    /// In an engine process, caps its memory and returns the heartbeat; `None`
+    /// when this is not an engine process.
+    pub(crate) fn start(args: &RenderArgs) -> Result<Option<Self>, Failure> {
+        if std::env::var_os(CHILD_ENV).is_none() {
+            return Ok(None);
+        }
+        crate::sys::limits::cap_address_space(args.memory_cap << 20)
+            .map_err(|e| Failure::io(format!("--memory-cap: cannot cap the engine process: {e}")))?;
+        Ok(Some(Self { last: None }))
+    }
+
+    /// Says that the modules are loading.
+    pub(crate) fn loading(&mut self, stderr: &mut dyn Write) {
+        let _ = writeln!(stderr, "{HEARTBEAT}load 0");
+        let _ = stderr.flush();
+        self.last = Some(Instant::now());
+    }
+
+    /// Says that the modules are loaded and the node is being created.
+    pub(crate) fn loaded(&mut self, stderr: &mut dyn Write) {
+        self.last = None;
+        self.rendered(0, stderr);
+    }
+
+    /// Says that `frame` frames are rendered (throttled).
+    pub(crate) fn rendered(&mut self, frame: u64, stderr: &mut dyn Write) {
+        if self.last.is_some_and(|last| last.elapsed() < BEAT_EVERY) {
+            return;
+        }
+        let _ = writeln!(stderr, "{HEARTBEAT}render {frame}");
+        let _ = stderr.flush();
+        self.last = Some(Instant::now());
+    }
+}
+
+/// What the relay threads pass to the supervisor.
+enum Relay {
+    Stdout(Vec<u8>),
+    Stderr(String),
+    Beat { rendering: bool, frame: u64 },
+}
+
+/// Where the engine process was when it last beat.
+#[derive(Clone, Copy)]
+struct Progress {
+    rendering: bool,
+    frame: u64,
+}
+
+impl Progress {
+    fn describe(self) -> String {
+        if self.rendering { format!("at frame {}", self.frame) } else { "while loading the modules".to_owned() }
+    }
+}
+
+/// Supervises an engine process that runs `argv` (this command's own arguments).
+pub(crate) fn run(
+    argv: &[OsString],
+    args: &RenderArgs,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<(), Failure> {
+    let exe = match std::env::var_os(EXE_ENV) {
+        Some(exe) => exe.into(),
+        None => std::env::current_exe().map_err(|e| Failure::io(format!("--isolated: {e}")))?,
+    };
+    let deadline = Duration::try_from_secs_f64(args.deadline)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| Failure::usage(format!("--deadline {} is not a positive number of seconds", args.deadline)))?;
+    let mut child = Command::new(&exe)
+        .args(argv.iter().skip(1))
+        .env(CHILD_ENV, "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Failure::io(format!("--isolated: cannot start the engine process {}: {e}", exe.display())))?;
+    let (sender, receiver) = mpsc::channel();
+    let relays = [
+        relay_stdout(child.stdout.take().expect("piped"), sender.clone()),
+        relay_stderr(child.stderr.take().expect("piped"), sender),
+    ];
+    let mut supervisor =
+        Supervisor { progress: Progress { rendering: false, frame: 0 }, last_beat: Instant::now(), kept: Vec::new() };
+    let outcome = supervisor.watch(&mut child, &receiver, deadline, stdout, stderr);
+    for relay in relays {
+        let _ = relay.join();
+    }
+    supervisor.drain(&receiver, stdout, stderr);
+    let module = args.modules.first().map(|m| m.display().to_string()).unwrap_or_default();
+    match outcome {
+        Outcome::Exited(status) => supervisor.judge(status, &module, args.memory_cap),
+        Outcome::Killed => {
+            let what = if supervisor.progress.rendering {
+                format!("no render quantum finished for {} s (at frame {})", args.deadline, supervisor.progress.frame)
+            } else {
+                format!("loading the modules took longer than {} s", args.deadline)
+            };
+            Err(Failure {
+                status: EXIT_ENGINE_DIED,
+                message: format!("{module}: stopped: {what}; the engine process was killed"),
+            })
+        }
+    }
+}
+
+enum Outcome {
+    Exited(ExitStatus),
+    Killed,
+}
+
+struct Supervisor {
+    progress: Progress,
+    last_beat: Instant,
+    kept: Vec<String>,
+}
+
+impl Supervisor {
+    fn watch(
+        &mut self,
+        child: &mut Child,
+        receiver: &Receiver<Relay>,
+        deadline: Duration,
+        stdout: &mut dyn Write,
+        stderr: &mut dyn Write,
+    ) -> Outcome {
+        loop {
+            match receiver.recv_timeout(POLL) {
+                Ok(relay) => self.take(relay, stdout, stderr),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => {}
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Outcome::Exited(status);
+            }
+            if self.last_beat.elapsed() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Outcome::Killed;
+            }
+        }
+    }
+
+    fn drain(&mut self, receiver: &Receiver<Relay>, stdout: &mut dyn Write, stderr: &mut dyn Write) {
+        while let Ok(relay) = receiver.try_recv() {
+            self.take(relay, stdout, stderr);
+        }
+    }
+
+    fn take(&mut self, relay: Relay, stdout: &mut dyn Write, stderr: &mut dyn Write) {
+        match relay {
+            Relay::Stdout(bytes) => {
+                let _ = stdout.write_all(&bytes);
+            }
+            Relay::Stderr(line) => {
+                let _ = stderr.write_all(line.as_bytes());
+                if self.kept.len() == KEPT_LINES {
+                    self.kept.remove(0);
+                }
+                self.kept.push(line);
+            }
+            Relay::Beat { rendering, frame } => {
+                self.progress = Progress { rendering, frame };
+                self.last_beat = Instant::now();
+            }
+        }
+    }
+
+    /// The command's result from the engine process's exit status.
+    fn judge(&self, status: ExitStatus, module: &str, cap_mib: u64) -> Result<(), Failure> {
+        if let Some(code) = status.code() {
+            // The engine process reported its own outcome (and any error) already.
+            return if code == 0 { Ok(()) } else { Err(Failure { status: code, message: String::new() }) };
+        }
+        let said = |needle: &str| self.kept.iter().any(|line| line.contains(needle));
+        let at = self.progress.describe();
+        let message = if said("memory allocation of") {
+            format!("{module}: out of memory (cap {cap_mib} MiB) {at}; the engine process was stopped")
+        } else if said("has overflowed its stack") {
+            format!(
+                "{module}: crashed: stack overflow {at} (recursion through native code, which no script limit counts)"
+            )
+        } else {
+            format!("{module}: crashed: {} {at}", describe_signal(status))
+        };
+        Err(Failure { status: EXIT_ENGINE_DIED, message })
+    }
+}
+
+fn describe_signal(status: ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            let name = match signal {
+                libc::SIGSEGV => "SIGSEGV",
+                libc::SIGABRT => "SIGABRT",
+                libc::SIGBUS => "SIGBUS",
+                libc::SIGILL => "SIGILL",
+                libc::SIGFPE => "SIGFPE",
+                libc::SIGKILL => "SIGKILL",
+                libc::SIGTERM => "SIGTERM",
+                _ => "a signal",
+            };
+            return format!("killed by {name} ({signal})");
+        }
+    }
+    format!("ended without an exit status ({status})")
+}
+
+fn relay_stdout(mut pipe: impl Read + Send + 'static, sender: Sender<Relay>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut buffer = vec![0; 64 * 1024];
+        while let Ok(n) = pipe.read(&mut buffer) {
+            if n == 0 || sender.send(Relay::Stdout(buffer[..n].to_vec())).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+fn relay_stderr(pipe: impl Read + Send + 'static, sender: Sender<Relay>) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(pipe);
+        let mut line = Vec::new();
+        while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            let text = String::from_utf8_lossy(&line).into_owned();
+            let relay = match text.strip_prefix(HEARTBEAT).and_then(|beat| beat.trim_end().split_once(' ')) {
+                Some((phase, frame)) => Relay::Beat { rendering: phase == "render", frame: frame.parse().unwrap_or(0) },
+                None => Relay::Stderr(text),
+            };
+            if sender.send(relay).is_err() {
+                break;
+            }
+            line.clear();
+        }
+    })
+}

@@ -1,0 +1,7 @@
+class P extends AudioWorkletProcessor {
+  process(inputs, outputs) {
+    /(a+)+$/.test('a'.repeat(40) + '!')
+    return true
+  }
+}
+registerProcessor('p', P)

@@ -1,0 +1,7 @@
+class P extends AudioWorkletProcessor {
+  process(inputs, outputs) {
+    while (true) {}
+    return true
+  }
+}
+registerProcessor('p', P)

@@ -1,0 +1,7 @@
+function f() {
+  return 1
+
+class P extends AudioWorkletProcessor {
+  process() { return true }
+}
+registerProcessor('p', P)

@@ -1,0 +1,5 @@
+const s = `abc ${1}
+class P extends AudioWorkletProcessor {
+  process() { return true }
+}
+registerProcessor('p', P)

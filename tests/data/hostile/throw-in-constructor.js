@@ -1,0 +1,8 @@
+class P extends AudioWorkletProcessor {
+  constructor() {
+    super()
+    throw new TypeError('boom')
+  }
+  process() { return true }
+}
+registerProcessor('p', P)

@@ -1,0 +1,5 @@
+await new Promise(() => {})
+class P extends AudioWorkletProcessor {
+  process() { return true }
+}
+registerProcessor('p', P)
