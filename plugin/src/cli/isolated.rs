@@ -19,6 +19,7 @@
 //! A script can then crash, exhaust or hang only its engine process: the command
 //! (and, through it, any tool that drives it) always gets an answer in bounded time.
 
+use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -44,6 +45,11 @@ const POLL: Duration = Duration::from_millis(20);
 /// Lines of the engine process's stderr kept to tell why it died.
 const KEPT_LINES: usize = 32;
 
+/// Whether this process is an engine process started by [`run`].
+pub(crate) fn in_engine_process() -> bool {
+    std::env::var_os(CHILD_ENV).is_some()
+}
+
 /// The engine-process side: heartbeats on stderr, at most every [`BEAT_EVERY`].
 pub(crate) struct Heartbeat {
     last: Option<Instant>,
@@ -53,7 +59,7 @@ impl Heartbeat {
     /// In an engine process, caps its memory and returns the heartbeat; `None`
     /// when this is not an engine process.
     pub(crate) fn start(args: &RenderArgs) -> Result<Option<Self>, Failure> {
-        if std::env::var_os(CHILD_ENV).is_none() {
+        if !in_engine_process() {
             return Ok(None);
         }
         crate::sys::limits::cap_address_space(args.memory_cap << 20)
@@ -63,23 +69,24 @@ impl Heartbeat {
 
     /// Says that the modules are loading.
     pub(crate) fn loading(&mut self, stderr: &mut dyn Write) {
-        let _ = writeln!(stderr, "{HEARTBEAT}load 0");
-        let _ = stderr.flush();
-        self.last = Some(Instant::now());
+        self.beat(Progress { rendering: false, frame: 0 }, stderr);
     }
 
     /// Says that the modules are loaded and the node is being created.
     pub(crate) fn loaded(&mut self, stderr: &mut dyn Write) {
-        self.last = None;
-        self.rendered(0, stderr);
+        self.beat(Progress { rendering: true, frame: 0 }, stderr);
     }
 
     /// Says that `frame` frames are rendered (throttled).
     pub(crate) fn rendered(&mut self, frame: u64, stderr: &mut dyn Write) {
-        if self.last.is_some_and(|last| last.elapsed() < BEAT_EVERY) {
-            return;
+        if self.last.is_none_or(|last| last.elapsed() >= BEAT_EVERY) {
+            self.beat(Progress { rendering: true, frame }, stderr);
         }
-        let _ = writeln!(stderr, "{HEARTBEAT}render {frame}");
+    }
+
+    fn beat(&mut self, progress: Progress, stderr: &mut dyn Write) {
+        let phase = if progress.rendering { "render" } else { "load" };
+        let _ = writeln!(stderr, "{HEARTBEAT}{phase} {}", progress.frame);
         let _ = stderr.flush();
         self.last = Some(Instant::now());
     }
@@ -89,7 +96,7 @@ impl Heartbeat {
 enum Relay {
     Stdout(Vec<u8>),
     Stderr(String),
-    Beat { rendering: bool, frame: u64 },
+    Beat(Progress),
 }
 
 /// Where the engine process was when it last beat.
@@ -133,8 +140,11 @@ pub(crate) fn run(
         relay_stdout(child.stdout.take().expect("piped"), sender.clone()),
         relay_stderr(child.stderr.take().expect("piped"), sender),
     ];
-    let mut supervisor =
-        Supervisor { progress: Progress { rendering: false, frame: 0 }, last_beat: Instant::now(), kept: Vec::new() };
+    let mut supervisor = Supervisor {
+        progress: Progress { rendering: false, frame: 0 },
+        last_beat: Instant::now(),
+        kept: VecDeque::new(),
+    };
     let outcome = supervisor.watch(&mut child, &receiver, deadline, stdout, stderr);
     for relay in relays {
         let _ = relay.join();
@@ -165,7 +175,7 @@ enum Outcome {
 struct Supervisor {
     progress: Progress,
     last_beat: Instant,
-    kept: Vec<String>,
+    kept: VecDeque<String>,
 }
 
 impl Supervisor {
@@ -207,12 +217,12 @@ impl Supervisor {
             Relay::Stderr(line) => {
                 let _ = stderr.write_all(line.as_bytes());
                 if self.kept.len() == KEPT_LINES {
-                    self.kept.remove(0);
+                    self.kept.pop_front();
                 }
-                self.kept.push(line);
+                self.kept.push_back(line);
             }
-            Relay::Beat { rendering, frame } => {
-                self.progress = Progress { rendering, frame };
+            Relay::Beat(progress) => {
+                self.progress = progress;
                 self.last_beat = Instant::now();
             }
         }
@@ -278,7 +288,9 @@ fn relay_stderr(pipe: impl Read + Send + 'static, sender: Sender<Relay>) -> std:
         while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
             let text = String::from_utf8_lossy(&line).into_owned();
             let relay = match text.strip_prefix(HEARTBEAT).and_then(|beat| beat.trim_end().split_once(' ')) {
-                Some((phase, frame)) => Relay::Beat { rendering: phase == "render", frame: frame.parse().unwrap_or(0) },
+                Some((phase, frame)) => {
+                    Relay::Beat(Progress { rendering: phase == "render", frame: frame.parse().unwrap_or(0) })
+                }
                 None => Relay::Stderr(text),
             };
             if sender.send(relay).is_err() {

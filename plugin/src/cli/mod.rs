@@ -76,7 +76,7 @@ where
         }
     };
     let result = match &cli.command {
-        Command::Render(args) if args.isolated && std::env::var_os(isolated::CHILD_ENV).is_none() => {
+        Command::Render(args) if args.isolated && !isolated::in_engine_process() => {
             isolated::run(&argv, args, stdout, stderr)
         }
         Command::Render(args) => render::run(args, stdout, stderr),

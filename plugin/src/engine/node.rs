@@ -227,12 +227,10 @@ impl Node {
         if let Some(first) = found.first
             && self.nonfinite == 0
         {
-            let value = if first.value.is_nan() {
-                "NaN".to_owned()
-            } else if first.value > 0.0 {
-                "Infinity".to_owned()
-            } else {
-                "-Infinity".to_owned()
+            let value = match first.value {
+                v if v.is_nan() => "NaN",
+                v if v > 0.0 => "Infinity",
+                _ => "-Infinity",
             };
             self.nonfinite_report = Some(format!(
                 "process() wrote {value} to outputs[{}][{}][{}] at frame {}: NaN and infinite samples are \

@@ -142,21 +142,12 @@ impl JsBuses {
         let mut found = NonFinite::default();
         for (bus_index, (buffers, bus)) in self.buffers.iter().zip(&mut audio.buses).enumerate() {
             for (channel_index, (buffer, channel)) in buffers.iter().zip(bus).enumerate() {
-                read_f32(buffer, channel);
-                for (frame, sample) in channel.iter_mut().enumerate() {
-                    if !sample.is_finite() {
-                        if found.count == 0 {
-                            found.first = Some(NonFiniteSample {
-                                bus: bus_index as u32,
-                                channel: channel_index as u32,
-                                frame: frame as u32,
-                                value: *sample,
-                            });
-                        }
-                        found.count += 1;
-                        *sample = 0.0;
-                    }
+                let (count, first) = read_finite_f32(buffer, channel);
+                if let Some((frame, value)) = first.filter(|_| found.count == 0) {
+                    let (bus, channel, frame) = (bus_index as u32, channel_index as u32, frame as u32);
+                    found.first = Some(NonFiniteSample { bus, channel, frame, value });
                 }
+                found.count += count;
             }
         }
         found
@@ -180,16 +171,27 @@ pub(crate) fn write_f32(buffer: &JsArrayBuffer, samples: &[f32]) {
     }
 }
 
-/// Reads samples from an `ArrayBuffer`; a detached or short buffer reads as zeros.
-pub(crate) fn read_f32(buffer: &JsArrayBuffer, samples: &mut [f32]) {
+/// Reads samples from an `ArrayBuffer`; a detached or short buffer reads as zeros,
+/// and NaN or infinite samples as zero. Returns how many samples were not finite
+/// and the first of them (frame, value).
+pub(crate) fn read_finite_f32(buffer: &JsArrayBuffer, samples: &mut [f32]) -> (u64, Option<(usize, f32)>) {
+    let (mut count, mut first) = (0, None);
     match buffer.data() {
         Some(bytes) if bytes.len() >= samples.len() * 4 => {
-            for (sample, chunk) in samples.iter_mut().zip(bytes.chunks_exact(4)) {
-                *sample = f32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            for (frame, (sample, chunk)) in samples.iter_mut().zip(bytes.chunks_exact(4)).enumerate() {
+                let value = f32::from_ne_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+                if value.is_finite() {
+                    *sample = value;
+                } else {
+                    first = first.or(Some((frame, value)));
+                    count += 1;
+                    *sample = 0.0;
+                }
             }
         }
         _ => samples.fill(0.0),
     }
+    (count, first)
 }
 
 #[cfg(test)]
