@@ -2,16 +2,12 @@
 //! while the generation plays; created and finally dropped on the control thread.
 //! Nothing here allocates, locks or waits.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering, fence};
-use std::thread::Thread;
-
-use rtrb::{Consumer, Producer};
-
 use super::config::PARAM_SLOTS;
+use super::generation_memory::{Control, HostEnds};
 use super::params::ParamEvent;
 use super::slot_range::SlotRange;
 use super::worker::Ready;
+use crate::sys::ring::{Consumer, Producer};
 
 /// Quanta of input waiting before the host wakes a sleeping render thread.
 const WAKE_QUANTA: usize = 2;
@@ -23,11 +19,9 @@ pub(crate) struct GenerationLink {
     input: Vec<Producer<f32>>,
     /// One ring per output channel.
     output: Vec<Consumer<f32>>,
-    events: Producer<ParamEvent>,
-    thread: Thread,
-    stop: Arc<AtomicBool>,
-    /// Set by the render thread just before it parks.
-    sleeping: Arc<AtomicBool>,
+    events: Producer<[u64; 2]>,
+    /// Stop, sleeping and the wake counter, shared with the render side.
+    control: Control,
     /// Frames fed so far (the generation's timeline).
     fed: u64,
     /// Input frames that did not fit; zeros are fed for them first, so the
@@ -84,25 +78,13 @@ fn name_hash(name: &str) -> u64 {
 }
 
 impl GenerationLink {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        id: u64,
-        input: Vec<Producer<f32>>,
-        output: Vec<Consumer<f32>>,
-        events: Producer<ParamEvent>,
-        thread: Thread,
-        stop: Arc<AtomicBool>,
-        sleeping: Arc<AtomicBool>,
-        latency: usize,
-    ) -> Self {
+    pub(crate) fn new(id: u64, ends: HostEnds, control: Control, latency: usize) -> Self {
         Self {
             id,
-            input,
-            output,
-            events,
-            thread,
-            stop,
-            sleeping,
+            input: ends.input,
+            output: ends.output,
+            events: ends.events,
+            control,
             fed: 0,
             input_debt: 0,
             prefill: latency,
@@ -157,7 +139,7 @@ impl GenerationLink {
         for (channel, ring) in self.input.iter_mut().enumerate() {
             let source = inputs.get(channel).and_then(|c| c.get(range.start..range.start + fits));
             // `write_chunk` hands out zeroed slots: debt and missing channels stay silent.
-            if let Ok(mut chunk) = ring.write_chunk(debt + fits) {
+            if let Some(mut chunk) = ring.write_chunk(debt + fits) {
                 let (first, second) = chunk.as_mut_slices();
                 if let Some(source) = source {
                     copy_into(source, first, second, debt);
@@ -175,7 +157,7 @@ impl GenerationLink {
     /// is ignored; a full queue drops the change (returns `false`).
     pub(crate) fn push_event(&mut self, frame: u64, slot: u16, normalized: f32) -> bool {
         let Some(range) = self.slots.ranges.get(usize::from(slot)).copied().flatten() else { return true };
-        self.events.push(ParamEvent { frame, slot, value: range.value(normalized) }).is_ok()
+        self.events.push(ParamEvent { frame, slot, value: range.value(normalized) }.to_words()).is_ok()
     }
 
     /// Fills the first `frames` samples of each `out` channel with the next
@@ -194,7 +176,7 @@ impl GenerationLink {
         let discard = self.skip.min(available);
         if discard > 0 {
             for ring in &mut self.output {
-                if let Ok(chunk) = ring.read_chunk(discard) {
+                if let Some(chunk) = ring.read_chunk(discard) {
                     chunk.commit_all();
                 }
             }
@@ -204,7 +186,7 @@ impl GenerationLink {
         let take = if self.skip > 0 { 0 } else { want.min(self.available()) };
         for (ring, channel) in self.output.iter_mut().zip(out.iter_mut()) {
             let target = &mut channel[silent..silent + take];
-            if let Ok(chunk) = ring.read_chunk(take) {
+            if let Some(chunk) = ring.read_chunk(take) {
                 let (first, second) = chunk.as_slices();
                 target[..first.len()].copy_from_slice(first);
                 target[first.len()..].copy_from_slice(second);
@@ -231,32 +213,24 @@ impl GenerationLink {
 
     /// Wakes the render thread if it sleeps and input is piling up. An idle
     /// render thread looks for work every millisecond by itself, so a single
-    /// waiting quantum does not need the system call an unpark costs.
+    /// waiting quantum does not need the system call a wake costs.
     ///
-    /// Pairs with the render thread's announcement (`worker::Worker::idle`): each
-    /// side writes its own flag (the ring's write index here, `sleeping` there),
-    /// then a sequentially consistent fence, then reads the other's, so at least
-    /// one of them sees the other and no wake-up is lost.
+    /// The handshake with a sleeping render thread is [`Control::wake`]'s.
     pub(crate) fn wake(&self) {
-        let waiting = self.input.first().map_or(0, |ring| ring.buffer().capacity() - ring.slots());
-        if waiting < WAKE_QUANTA * 128 {
-            return;
-        }
-        fence(Ordering::SeqCst);
-        if self.sleeping.load(Ordering::Relaxed) {
-            self.thread.unpark();
+        let waiting = self.input.first().map_or(0, |ring| ring.capacity() - ring.slots());
+        if waiting >= WAKE_QUANTA * 128 {
+            self.control.wake();
         }
     }
 
     /// Wakes the render thread unconditionally (offline rendering).
     pub(crate) fn wake_now(&self) {
-        self.thread.unpark();
+        self.control.wake_now();
     }
 
     /// Tells the render thread to finish.
     pub(crate) fn stop(&self) {
-        self.stop.store(true, Ordering::Release);
-        self.thread.unpark();
+        self.control.stop();
     }
 }
 
@@ -274,20 +248,20 @@ fn copy_into(source: &[f32], first: &mut [f32], second: &mut [f32], skip: usize)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rtrb::RingBuffer;
+    use crate::render::generation_memory::{GenerationMemory, Layout};
 
     fn link(channels: usize, capacity: usize) -> (GenerationLink, Vec<Consumer<f32>>) {
-        let (producers, consumers): (Vec<_>, Vec<_>) = (0..channels).map(|_| RingBuffer::new(capacity)).unzip();
-        let (_output_producer, output) = RingBuffer::new(capacity);
-        let (events, _) = RingBuffer::new(16);
-        let flag = || Arc::new(AtomicBool::new(false));
-        let link = GenerationLink::new(1, producers, vec![output], events, std::thread::current(), flag(), flag(), 0);
-        (link, consumers)
+        let layout = Layout { input_channels: channels, output_channels: 1, ring_frames: capacity, event_capacity: 16 };
+        let memory = GenerationMemory::heap(layout);
+        let link = GenerationLink::new(1, memory.host_ends(), memory.control(), 0);
+        (link, memory.render_ends().input)
     }
 
     fn pop(ring: &mut Consumer<f32>, frames: usize) -> Vec<f32> {
         let chunk = ring.read_chunk(frames).unwrap();
-        let values: Vec<f32> = chunk.into_iter().collect();
+        let (first, second) = chunk.as_slices();
+        let values = [first, second].concat();
+        chunk.commit_all();
         values
     }
 

@@ -17,6 +17,7 @@
 //! thread.
 
 pub mod config;
+mod generation_memory;
 pub mod host;
 mod link;
 pub mod params;

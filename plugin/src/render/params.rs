@@ -147,7 +147,7 @@ impl ParamTrack {
     pub(crate) fn frame(
         &mut self,
         start: u64,
-        events: &mut rtrb::Consumer<ParamEvent>,
+        events: &mut crate::sys::ring::Consumer<[u64; 2]>,
         shared: &SharedParams,
     ) -> &ParamFrame {
         for (index, values) in self.work.iter_mut().enumerate() {
@@ -164,7 +164,7 @@ impl ParamTrack {
             }
         }
         let end = start + RENDER_QUANTUM as u64;
-        while let Some(event) = self.held.take().or_else(|| events.pop().ok()) {
+        while let Some(event) = self.held.take().or_else(|| events.pop().map(ParamEvent::from_words)) {
             if event.frame >= end {
                 self.held = Some(event);
                 break;

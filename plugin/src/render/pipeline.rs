@@ -3,7 +3,6 @@
 //! runs JavaScript and never waits on the render or audio threads.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -11,6 +10,7 @@ use std::time::{Duration, Instant};
 use rtrb::{Consumer, Producer, RingBuffer};
 
 use super::config::PipelineConfig;
+use super::generation_memory::Control;
 use super::host::HostSide;
 use super::link::{GenerationLink, SlotMap};
 use super::params::SharedParams;
@@ -48,7 +48,7 @@ pub enum PipelineEvent {
 
 struct Generation {
     id: u64,
-    stop: Arc<AtomicBool>,
+    control: Control,
     thread: Option<JoinHandle<()>>,
     /// The host link, until the generation is ready and the link goes to the host.
     link: Option<Box<GenerationLink>>,
@@ -63,10 +63,7 @@ struct Generation {
 impl Generation {
     /// Tells the render thread to finish (it looks at the flag once it is awake).
     fn stop(&self) {
-        self.stop.store(true, Ordering::Release);
-        if let Some(thread) = &self.thread {
-            thread.thread().unpark();
-        }
+        self.control.stop();
     }
 }
 
@@ -124,10 +121,10 @@ impl Pipeline {
         let id = self.next_id;
         self.next_id += 1;
         let (ports, router) = channel_pair();
-        let (thread, link, stop) = spawn(id, recipe, router, &self.shared, self.ready_tx.clone())?;
+        let (thread, link, control) = spawn(id, recipe, router, &self.shared, self.ready_tx.clone())?;
         self.generations.push(Generation {
             id,
-            stop,
+            control,
             thread: Some(thread),
             link: Some(link),
             ports: Some(ports),
@@ -191,7 +188,7 @@ impl Pipeline {
     fn reap(&mut self) {
         let now = Instant::now();
         self.generations.retain_mut(|generation| {
-            if !generation.stop.load(Ordering::Acquire) {
+            if !generation.control.stopped() {
                 return true;
             }
             let stopped = *generation.stopped.get_or_insert(now);

@@ -10,16 +10,14 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering, fence};
 use std::sync::mpsc::Sender;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rtrb::{Consumer, Producer, RingBuffer};
-
 use super::config::{PARAM_SLOTS, PipelineConfig};
+use super::generation_memory::{Control, GenerationMemory, Layout, RenderEnds};
 use super::link::GenerationLink;
-use super::params::{EVENT_CAPACITY, ParamEvent, ParamTrack, SharedParams};
+use super::params::{EVENT_CAPACITY, ParamTrack, SharedParams};
 use super::stats::RenderStats;
 use super::telemetry::Telemetry;
 use crate::engine::quantum::mix_channels;
@@ -27,6 +25,7 @@ use crate::engine::{
     AudioBuses, Instance, NodeOptions, ParamDescriptor, RENDER_QUANTUM, Realm, RealmConfig, ScriptError,
 };
 use crate::port::Router;
+use crate::sys::ring::{Consumer, Producer};
 
 /// How long an idle render thread sleeps before looking for work again.
 const IDLE_PARK: Duration = Duration::from_millis(1);
@@ -80,11 +79,8 @@ pub struct Ready {
 }
 
 struct Endpoints {
-    input: Vec<Consumer<f32>>,
-    output: Vec<Producer<f32>>,
-    events: Consumer<ParamEvent>,
-    stop: Arc<AtomicBool>,
-    sleeping: Arc<AtomicBool>,
+    rings: RenderEnds,
+    control: Control,
 }
 
 /// Shared things every generation of a pipeline uses.
@@ -96,30 +92,18 @@ pub(crate) struct Shared {
 }
 
 /// Spawns generation `id`'s render thread; returns its join handle, its host link
-/// and its stop flag. The thread reports `Ready` or the build error on `ready`.
+/// and its control words. The thread reports `Ready` or the build error on `ready`.
 pub(crate) fn spawn(
     id: u64,
     recipe: Recipe,
     router: Router,
     shared: &Shared,
     ready: Sender<(u64, Result<Ready, ScriptError>)>,
-) -> std::io::Result<(JoinHandle<()>, Box<GenerationLink>, Arc<AtomicBool>)> {
-    let config = &shared.config;
-    let (cin, cout) = (config.input_channels.max(1), config.output_channels.max(1));
-    let (input_tx, input_rx): (Vec<_>, Vec<_>) = (0..cin).map(|_| RingBuffer::new(config.ring_frames())).unzip();
-    let (output_tx, output_rx): (Vec<_>, Vec<_>) = (0..cout).map(|_| RingBuffer::new(config.ring_frames())).unzip();
-    let (events_tx, events_rx) = RingBuffer::new(EVENT_CAPACITY);
-    let stop = Arc::new(AtomicBool::new(false));
-    let sleeping = Arc::new(AtomicBool::new(false));
-    let endpoints = Endpoints {
-        input: input_rx,
-        output: output_tx,
-        events: events_rx,
-        stop: stop.clone(),
-        sleeping: sleeping.clone(),
-    };
+) -> std::io::Result<(JoinHandle<()>, Box<GenerationLink>, Control)> {
+    let memory = GenerationMemory::heap(layout(&shared.config));
+    let endpoints = Endpoints { rings: memory.render_ends(), control: memory.control() };
     let (config, params, telemetry, stats) =
-        (config.clone(), shared.params.clone(), shared.telemetry.clone(), shared.stats.clone());
+        (shared.config.clone(), shared.params.clone(), shared.telemetry.clone(), shared.stats.clone());
     let handle = std::thread::Builder::new()
         .name(format!("worklet-render-{id}"))
         .stack_size(crate::engine::STACK_BYTES)
@@ -142,17 +126,18 @@ pub(crate) fn spawn(
             let mut worker = Worker { id, config, params, telemetry, stats, endpoints, track, frame: 0 };
             worker.run(&mut instance);
         })?;
-    let link = GenerationLink::new(
-        id,
-        input_tx,
-        output_rx,
-        events_tx,
-        handle.thread().clone(),
-        stop.clone(),
-        sleeping,
-        shared.config.latency_frames(),
-    );
-    Ok((handle, Box::new(link), stop))
+    let link = GenerationLink::new(id, memory.host_ends(), memory.control(), shared.config.latency_frames());
+    Ok((handle, Box::new(link), memory.control()))
+}
+
+/// The shape of a generation's shared memory under `config`.
+pub(crate) fn layout(config: &PipelineConfig) -> Layout {
+    Layout {
+        input_channels: config.input_channels.max(1),
+        output_channels: config.output_channels.max(1),
+        ring_frames: config.ring_frames(),
+        event_capacity: EVENT_CAPACITY,
+    }
 }
 
 /// Builds the realm, loads the modules and constructs the processor.
@@ -227,7 +212,7 @@ impl Worker {
         let mut last_tasks = Instant::now();
         let mut last_gc = Instant::now();
         let mut slack = false;
-        while !self.endpoints.stop.load(Ordering::Acquire) {
+        while !self.endpoints.control.stopped() {
             if !self.quantum_ready() {
                 if last_tasks.elapsed() >= IDLE_TASKS {
                     instance.run_tasks();
@@ -240,21 +225,15 @@ impl Worker {
                     last_gc = Instant::now();
                 }
                 // Announce the sleep, then look once more: a host that fed a
-                // quantum in between either is seen here or sees the flag (the
-                // fence pairs with the one in `GenerationLink::wake`; an unpark
-                // that lands before the park makes the park return at once).
-                self.endpoints.sleeping.store(true, Ordering::Relaxed);
-                fence(Ordering::SeqCst);
+                // quantum in between either is seen there or sees the
+                // announcement and wakes it (`Control::sleep`).
                 let parked = Instant::now();
-                if !self.quantum_ready() {
-                    std::thread::park_timeout(IDLE_PARK);
-                }
+                self.endpoints.control.sleep(IDLE_PARK, || self.quantum_ready());
                 slack = parked.elapsed() >= IDLE_PARK;
-                self.endpoints.sleeping.store(false, Ordering::Relaxed);
                 continue;
             }
             slack = false;
-            read_quantum(&mut self.endpoints.input, &mut source);
+            read_quantum(&mut self.endpoints.rings.input, &mut source);
             if let (Some(dest), Some(src)) = (inputs.buses.first_mut(), source.buses.first()) {
                 mix_channels(src, dest, crate::engine::options::ChannelInterpretation::Speakers);
             }
@@ -263,7 +242,7 @@ impl Worker {
             if active {
                 self.telemetry.quantum_started(started);
             }
-            let params = self.track.frame(self.frame, &mut self.endpoints.events, &self.params);
+            let params = self.track.frame(self.frame, &mut self.endpoints.rings.events, &self.params);
             instance.set_frame(self.frame);
             instance.run_tasks();
             instance.render(&inputs, params, &mut outputs);
@@ -283,7 +262,7 @@ impl Worker {
                 }
                 _ => host_out.clear(),
             }
-            write_quantum(&mut self.endpoints.output, &host_out);
+            write_quantum(&mut self.endpoints.rings.output, &host_out);
             self.frame += RENDER_QUANTUM as u64;
         }
     }
@@ -291,14 +270,14 @@ impl Worker {
 
 impl Worker {
     fn quantum_ready(&self) -> bool {
-        self.endpoints.input.iter().all(|ring| ring.slots() >= RENDER_QUANTUM)
-            && self.endpoints.output.iter().all(|ring| ring.slots() >= RENDER_QUANTUM)
+        self.endpoints.rings.input.iter().all(|ring| ring.slots() >= RENDER_QUANTUM)
+            && self.endpoints.rings.output.iter().all(|ring| ring.slots() >= RENDER_QUANTUM)
     }
 }
 
 fn read_quantum(input: &mut [Consumer<f32>], source: &mut AudioBuses) {
     for (ring, channel) in input.iter_mut().zip(source.buses[0].iter_mut()) {
-        if let Ok(chunk) = ring.read_chunk(RENDER_QUANTUM) {
+        if let Some(chunk) = ring.read_chunk(RENDER_QUANTUM) {
             let (first, second) = chunk.as_slices();
             channel[..first.len()].copy_from_slice(first);
             channel[first.len()..].copy_from_slice(second);
@@ -309,7 +288,7 @@ fn read_quantum(input: &mut [Consumer<f32>], source: &mut AudioBuses) {
 
 fn write_quantum(output: &mut [Producer<f32>], audio: &AudioBuses) {
     for (ring, channel) in output.iter_mut().zip(&audio.buses[0]) {
-        if let Ok(mut chunk) = ring.write_chunk(RENDER_QUANTUM) {
+        if let Some(mut chunk) = ring.write_chunk(RENDER_QUANTUM) {
             let (first, second) = chunk.as_mut_slices();
             let split = first.len();
             first.copy_from_slice(&channel[..split]);

@@ -8,10 +8,18 @@
 //!   priority, and the library pinned in memory so that it is never unloaded from
 //!   under it (control thread, main thread).
 //! * [`limits`] — the address-space cap an engine process sets on itself.
+//! * [`shared_memory`] — memory two threads or two processes share (heap or a
+//!   mapped file), reached only through atomics and rings.
+//! * [`ring`] — the wait-free single-producer, single-consumer ring in such
+//!   memory (host audio thread ↔ render thread or engine process).
+//! * [`wait_word`] — sleeping on a shared word until the other side changes it.
 
 #![allow(unsafe_code)]
 
 pub mod alloc_guard;
 pub mod denormals;
 pub mod limits;
+pub mod ring;
+pub mod shared_memory;
 pub mod threads;
+pub mod wait_word;
