@@ -53,9 +53,7 @@ impl Live {
         loop {
             let events = self.pipeline.poll();
             self.events.extend(events.iter().cloned());
-            let found = events.into_iter().find(|event| match event {
-                PipelineEvent::Ready { generation, .. } | PipelineEvent::Failed { generation, .. } => *generation == id,
-            });
+            let found = events.into_iter().find(|event| event.generation() == id);
             if let Some(event) = found {
                 return event;
             }

@@ -85,6 +85,7 @@ pub(crate) fn run(args: &BenchArgs, stdout: &mut dyn Write) -> Result<(), Failur
         match wait_built(&mut pipeline, id)? {
             PipelineEvent::Ready { ready, .. } => processor = ready.processor,
             PipelineEvent::Failed { error, .. } => return Err(Failure::usage(error)),
+            PipelineEvent::Died { message, .. } => return Err(Failure::io(message)),
         }
         instances.push((pipeline, host));
     }
@@ -186,6 +187,7 @@ fn track_swap(
                 measured.ready_ms = build_time.as_secs_f64() * 1e3;
             }
             PipelineEvent::Failed { error, .. } => return Err(Failure::usage(error)),
+            PipelineEvent::Died { message, .. } => return Err(Failure::io(message)),
             PipelineEvent::Ready { .. } => {}
         }
     }
@@ -274,9 +276,7 @@ fn bench_signal(channels: usize, sample_rate: f64) -> Vec<Vec<f32>> {
 fn wait_built(pipeline: &mut Pipeline, id: u64) -> Result<PipelineEvent, Failure> {
     let deadline = Instant::now() + BUILD_PATIENCE;
     loop {
-        if let Some(event) = pipeline.poll().into_iter().find(|e| match e {
-            PipelineEvent::Ready { generation, .. } | PipelineEvent::Failed { generation, .. } => *generation == id,
-        }) {
+        if let Some(event) = pipeline.poll().into_iter().find(|e| e.generation() == id) {
             return Ok(event);
         }
         if Instant::now() > deadline {

@@ -234,40 +234,11 @@ impl Supervisor {
             // The engine process reported its own outcome (and any error) already.
             return if code == 0 { Ok(()) } else { Err(Failure { status: code, message: String::new() }) };
         }
-        let said = |needle: &str| self.kept.iter().any(|line| line.contains(needle));
-        let at = self.progress.describe();
-        let message = if said("memory allocation of") {
-            format!("{module}: out of memory (cap {cap_mib} MiB) {at}; the engine process was stopped")
-        } else if said("has overflowed its stack") {
-            format!(
-                "{module}: crashed: stack overflow {at} (recursion through native code, which no script limit counts)"
-            )
-        } else {
-            format!("{module}: crashed: {} {at}", describe_signal(status))
-        };
+        let kept: Vec<String> = self.kept.iter().cloned().collect();
+        let death = crate::render::engine_process::describe_death(status, &kept, cap_mib, &self.progress.describe());
+        let message = format!("{module}: {death}");
         Err(Failure { status: EXIT_ENGINE_DIED, message })
     }
-}
-
-fn describe_signal(status: ExitStatus) -> String {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            let name = match signal {
-                libc::SIGSEGV => "SIGSEGV",
-                libc::SIGABRT => "SIGABRT",
-                libc::SIGBUS => "SIGBUS",
-                libc::SIGILL => "SIGILL",
-                libc::SIGFPE => "SIGFPE",
-                libc::SIGKILL => "SIGKILL",
-                libc::SIGTERM => "SIGTERM",
-                _ => "a signal",
-            };
-            return format!("killed by {name} ({signal})");
-        }
-    }
-    format!("ended without an exit status ({status})")
 }
 
 fn relay_stdout(mut pipe: impl Read + Send + 'static, sender: Sender<Relay>) -> std::thread::JoinHandle<()> {

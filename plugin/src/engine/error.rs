@@ -14,7 +14,7 @@ use boa_engine::{Context, JsError, JsValue, js_string};
 pub const INTERNAL_PATH_PREFIX: &str = "worklet:";
 
 /// An error raised by script code, located in the user's source.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ScriptError {
     /// The error's name: `SyntaxError`, `TypeError`, `NotSupportedError`, ...
     pub name: String,

@@ -56,6 +56,7 @@ impl Controller {
                 state,
                 loads_seen,
                 fallback: None,
+                recovering: None,
                 ready: Some(ready_tx),
                 building: Vec::new(),
                 audible: 0,
@@ -97,6 +98,8 @@ struct Control {
     loads_seen: u64,
     /// The generation built from the factory default after the state failed.
     fallback: Option<u64>,
+    /// The generation the pipeline started to recover from a dead engine process.
+    recovering: Option<u64>,
     ready: Option<Sender<()>>,
     /// Generations being built, with the sources they were built from.
     building: Vec<(u64, Sources)>,
@@ -220,10 +223,8 @@ impl Control {
     }
 
     fn handle(&mut self, event: PipelineEvent) {
-        let generation = match &event {
-            PipelineEvent::Ready { generation, .. } | PipelineEvent::Failed { generation, .. } => *generation,
-        };
-        let fallback = self.fallback == Some(generation);
+        let generation = event.generation();
+        let fallback = self.fallback == Some(generation) || self.recovering == Some(generation);
         let sources = self.building.iter().position(|(id, _)| *id == generation).map(|i| self.building.remove(i).1);
         match event {
             PipelineEvent::Ready { ready, build_time, .. } => {
@@ -254,6 +255,19 @@ impl Control {
                 // Nothing plays yet (a broken saved state): play the factory default,
                 // keeping the user's sources in the state to be fixed.
                 if self.pipeline.ready().is_none() && !fallback {
+                    self.build_fallback();
+                } else {
+                    self.signal_ready();
+                }
+            }
+            PipelineEvent::Died { message, recovery, .. } => {
+                let then = if recovery.is_some() { "; playing the last good code again" } else { "" };
+                let text = format!("generation {generation}: {message}{then}");
+                nice_error!("Worklet: {text}");
+                self.status.set_error(Some(text.clone()), None);
+                self.status.log(ConsoleLine::new(LineKind::Error, text));
+                self.recovering = recovery;
+                if self.pipeline.ready().is_none() && recovery.is_none() && !fallback {
                     self.build_fallback();
                 } else {
                     self.signal_ready();

@@ -10,7 +10,7 @@ use crate::engine::ScriptError;
 pub type PortId = u32;
 
 /// A message: wire-format data and the ports it carries.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Message {
     /// The data, in wire format; `{"$port": i}` stands for `ports[i]`.
     pub data: Value,
@@ -22,7 +22,7 @@ pub struct Message {
 }
 
 /// A port that changes home, with the messages that were waiting on it.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct MovedPort {
     /// The port.
     pub id: PortId,
@@ -35,7 +35,7 @@ pub struct MovedPort {
 }
 
 /// A queued message that moves with its port.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Pending {
     /// The data, in wire format.
     pub data: Value,
@@ -44,7 +44,7 @@ pub struct Pending {
 }
 
 /// Main side to realm.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum ToRealm {
     /// `port.postMessage(...)` on a main-side port.
     Post { from: PortId, message: Message },
@@ -55,7 +55,7 @@ pub(crate) enum ToRealm {
 }
 
 /// Realm to main side.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub(crate) enum ToMain {
     /// A message for the main-side port `to`.
     Deliver { to: PortId, message: Message },

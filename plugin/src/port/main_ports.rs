@@ -160,6 +160,11 @@ impl MainPorts {
         self.ready.pop_front()
     }
 
+    /// The drop counters, for a relay that feeds this side.
+    pub(crate) fn counters(&self) -> &Arc<DropCounters> {
+        &self.counters
+    }
+
     /// Messages dropped so far, by where.
     pub fn dropped(&self) -> DropCounts {
         self.counters.snapshot()

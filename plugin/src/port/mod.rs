@@ -17,9 +17,11 @@ pub mod main_ports;
 pub mod router;
 pub mod wire;
 
+pub(crate) use envelope::{DropCounters, ToMain, ToRealm};
 pub use envelope::{DropCounts, Message, MovedPort, Pending, PortId};
 pub use main_ports::{MainPorts, PostError, Received};
 pub use router::{Router, channel_pair};
+pub(crate) use router::{main_relay, realm_relay};
 
 /// The scope's `port` (`AudioWorkletGlobalScope.port`), in the realm.
 pub const SCOPE_PORT: PortId = 0;

@@ -64,6 +64,22 @@ pub fn channel_pair() -> (MainPorts, Router) {
     (MainPorts::new(to_realm, from_realm, counters.clone()), Router::new(to_main, from_main, counters))
 }
 
+/// The main side's end and the far ends of its queues, for a relay to a router
+/// in another process: push what that router sent, pop what to send it.
+pub(crate) fn main_relay() -> (MainPorts, Producer<ToMain>, Consumer<ToRealm>) {
+    let (to_realm, from_main) = RingBuffer::new(TO_REALM_CAPACITY);
+    let (to_main, from_realm) = RingBuffer::new(TO_MAIN_CAPACITY);
+    (MainPorts::new(to_realm, from_realm, Arc::new(DropCounters::default())), to_main, from_main)
+}
+
+/// A router and the far ends of its queues, for a relay to a main side in
+/// another process: push what that side sent, pop what to send it.
+pub(crate) fn realm_relay() -> (Router, Producer<ToRealm>, Consumer<ToMain>) {
+    let (to_realm, from_main) = RingBuffer::new(TO_REALM_CAPACITY);
+    let (to_main, from_realm) = RingBuffer::new(TO_MAIN_CAPACITY);
+    (Router::new(to_main, from_main, Arc::new(DropCounters::default())), to_realm, from_realm)
+}
+
 /// The realm side's routing table and queue ends.
 pub struct Router {
     ports: HashMap<PortId, Entry>,

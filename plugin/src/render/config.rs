@@ -1,5 +1,9 @@
 //! Pipeline configuration and the latency it implies. Any thread.
 
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
 use crate::engine::RENDER_QUANTUM;
 
 /// Extra whole quanta of output buffered beyond what the host block size forces,
@@ -39,6 +43,35 @@ pub struct PipelineConfig {
     /// The host renders offline (faster than real time, e.g. a bounce): the host
     /// side then waits for the render thread instead of playing silence.
     pub offline: bool,
+    /// Render each generation in an engine process of its own instead of a
+    /// thread of this process (`None`: in process).
+    pub isolation: Option<EngineProcess>,
+}
+
+/// Default address-space cap of an engine process: enough for real scripts
+/// (Boa, a 64 MiB stack, large buffers), small enough to stop a memory bomb fast.
+pub const DEFAULT_MEMORY_CAP: u64 = 1 << 30;
+/// Default watchdog deadline of an engine process's build or quantum.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5);
+
+/// How to start engine processes, and the limits they run under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineProcess {
+    /// The executable; it runs a generation when `WORKLET_ENGINE_CHILD=generation`.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+    /// Address-space cap in bytes (0: none).
+    pub memory_cap: u64,
+    /// A build or a quantum running longer than this gets the process killed.
+    pub deadline: Duration,
+}
+
+impl EngineProcess {
+    /// `program` with the default limits.
+    pub fn new(program: impl Into<PathBuf>) -> Self {
+        Self { program: program.into(), args: Vec::new(), memory_cap: DEFAULT_MEMORY_CAP, deadline: DEFAULT_DEADLINE }
+    }
 }
 
 impl PipelineConfig {
@@ -54,6 +87,7 @@ impl PipelineConfig {
             realtime_priority: true,
             idle_gc: true,
             offline: false,
+            isolation: None,
         }
     }
 

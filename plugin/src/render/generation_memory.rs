@@ -17,7 +17,7 @@ use crate::sys::shared_memory::{LINE, Region};
 use crate::sys::wait_word;
 
 /// The shape of a generation's memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Layout {
     pub(crate) input_channels: usize,
     pub(crate) output_channels: usize,
@@ -80,6 +80,18 @@ impl GenerationMemory {
     /// Memory on the heap, for a render thread of this process.
     pub(crate) fn heap(layout: Layout) -> Self {
         Self { region: Arc::new(Region::heap(layout.bytes())), layout }
+    }
+
+    /// Memory in a file of its own, for an engine process to map with
+    /// [`GenerationMemory::open`]; returns it and the file's path.
+    pub(crate) fn create(layout: Layout) -> std::io::Result<(Self, std::path::PathBuf)> {
+        let (region, path) = Region::create(layout.bytes())?;
+        Ok((Self { region: Arc::new(region), layout }, path))
+    }
+
+    /// Maps the memory a plugin created for this engine process (and removes its file).
+    pub(crate) fn open(path: &std::path::Path, layout: Layout) -> std::io::Result<Self> {
+        Ok(Self { region: Arc::new(Region::open(path, layout.bytes())?), layout })
     }
 
     /// The host side's ends (take them once).

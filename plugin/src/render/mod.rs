@@ -17,6 +17,9 @@
 //! thread.
 
 pub mod config;
+pub mod engine_child;
+pub mod engine_process;
+mod engine_wire;
 mod generation_memory;
 pub mod host;
 mod link;
@@ -28,7 +31,9 @@ pub mod stats;
 pub mod telemetry;
 mod worker;
 
-pub use config::{DEFAULT_SAFETY_QUANTA, PARAM_SLOTS, PipelineConfig};
+pub use config::{
+    DEFAULT_DEADLINE, DEFAULT_MEMORY_CAP, DEFAULT_SAFETY_QUANTA, EngineProcess, PARAM_SLOTS, PipelineConfig,
+};
 pub use host::HostSide;
 pub use params::{ParamChange, SharedParams, assign_slots};
 pub use pipeline::{Pipeline, PipelineEvent};

@@ -89,6 +89,18 @@ impl SharedParams {
     pub fn current(&self, slot: usize) -> f32 {
         self.current.get(slot).map_or(f32::NAN, |a| a.load(Ordering::Relaxed))
     }
+
+    /// The value last requested for `slot` (`NaN` before any).
+    pub(crate) fn requested(&self, slot: usize) -> f32 {
+        self.requested.get(slot).map_or(f32::NAN, |a| a.load(Ordering::Relaxed))
+    }
+
+    /// Records `slot`'s current value as a render thread elsewhere reported it.
+    pub(crate) fn set_current(&self, slot: usize, value: f32) {
+        if let Some(atomic) = self.current.get(slot) {
+            atomic.store(value, Ordering::Relaxed);
+        }
+    }
 }
 
 /// The render thread's view: builds each quantum's [`ParamFrame`].

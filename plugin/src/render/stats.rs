@@ -60,6 +60,31 @@ impl RenderStats {
         self.count.store(0, Ordering::Relaxed);
     }
 
+    /// Moves what was recorded into `buckets` (index, count) and returns the
+    /// largest time, leaving this empty (an engine process's report).
+    pub(crate) fn drain(&self, buckets: &mut Vec<(usize, u64)>) -> u64 {
+        if self.count.swap(0, Ordering::Relaxed) == 0 {
+            return 0;
+        }
+        for (index, bucket) in self.buckets.iter().enumerate() {
+            if bucket.load(Ordering::Relaxed) != 0 {
+                buckets.push((index, bucket.swap(0, Ordering::Relaxed)));
+            }
+        }
+        self.max_ns.swap(0, Ordering::Relaxed)
+    }
+
+    /// Adds what another recorder drained.
+    pub(crate) fn add(&self, buckets: &[(usize, u64)], max_ns: u64) {
+        for &(index, count) in buckets {
+            if let Some(bucket) = self.buckets.get(index) {
+                bucket.fetch_add(count, Ordering::Relaxed);
+                self.count.fetch_add(count, Ordering::Relaxed);
+            }
+        }
+        self.max_ns.fetch_max(max_ns, Ordering::Relaxed);
+    }
+
     /// Percentiles so far (bucket midpoints, 1 µs resolution).
     pub fn percentiles(&self) -> Percentiles {
         Self::combined(&[self])
@@ -107,6 +132,12 @@ mod tests {
         assert!((p.p50 - 500.5).abs() < 1.0, "{p:?}");
         assert!((p.p99 - 990.5).abs() < 1.0, "{p:?}");
         assert!((p.max - 1000.2).abs() < 1e-9, "{p:?}");
+        let (mut drained, other) = (Vec::new(), RenderStats::default());
+        let max = stats.drain(&mut drained);
+        assert_eq!(stats.count(), 0, "drained");
+        other.add(&drained, max);
+        assert_eq!(other.count(), 1000);
+        assert_eq!(other.percentiles(), p, "the drained times give the same percentiles");
         stats.reset();
         assert_eq!(stats.count(), 0);
     }

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use atomic_float::AtomicF32;
 
+use super::engine_wire::Report;
+
 /// A quantum that has run this many times its own duration is reported hung.
 pub const HUNG_FACTOR: u32 = 40;
 /// ... and at least this long.
@@ -208,6 +210,39 @@ impl Telemetry {
         self.render.dropped_messages.store(dropped, Ordering::Relaxed);
         self.render.nonfinite_samples.store(nonfinite, Ordering::Relaxed);
         self.render.quanta.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Telemetry {
+    /// The render side's figures for an engine process's report; `quanta` is
+    /// what was rendered since `reported` (updated).
+    pub(crate) fn report(&self, reported: &mut u64) -> Report {
+        let render = &self.render;
+        let quanta = render.quanta.load(Ordering::Relaxed);
+        let started = render.quantum_started.load(Ordering::Acquire);
+        let report = Report {
+            load: render.load.load(Ordering::Relaxed),
+            state: render.state.load(Ordering::Relaxed),
+            dropped_messages: render.dropped_messages.load(Ordering::Relaxed),
+            nonfinite_samples: render.nonfinite_samples.load(Ordering::Relaxed),
+            quanta: quanta - *reported,
+            running_ns: if started == 0 { 0 } else { self.now_ns().saturating_sub(started).max(1) },
+            ..Report::default()
+        };
+        *reported = quanta;
+        report
+    }
+
+    /// Takes an engine process's report as if its render thread had written it here.
+    pub(crate) fn apply(&self, report: &Report) {
+        let render = &self.render;
+        render.load.store(report.load, Ordering::Relaxed);
+        render.state.store(report.state, Ordering::Relaxed);
+        render.dropped_messages.store(report.dropped_messages, Ordering::Relaxed);
+        render.nonfinite_samples.store(report.nonfinite_samples, Ordering::Relaxed);
+        render.quanta.fetch_add(report.quanta, Ordering::Relaxed);
+        let started = if report.running_ns == 0 { 0 } else { self.now_ns().saturating_sub(report.running_ns).max(1) };
+        render.quantum_started.store(started, Ordering::Release);
     }
 }
 

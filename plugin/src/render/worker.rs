@@ -35,7 +35,7 @@ const IDLE_TASKS: Duration = Duration::from_millis(5);
 const IDLE_GC: Duration = Duration::from_millis(20);
 
 /// One module of a recipe.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ModuleSource {
     /// Its name: a relative path such as `main.js` (imports resolve against it).
     pub name: String,
@@ -48,7 +48,7 @@ pub struct ModuleSource {
 
 /// Everything needed to build a generation, as plain data: the render thread
 /// constructs the realm from it.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Recipe {
     /// Modules, evaluated in order.
     pub modules: Vec<ModuleSource>,
@@ -63,7 +63,7 @@ pub struct Recipe {
 }
 
 /// What a generation reports once it is built.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Ready {
     /// The constructed processor.
     pub processor: String,
@@ -84,6 +84,7 @@ struct Endpoints {
 }
 
 /// Shared things every generation of a pipeline uses.
+#[derive(Clone)]
 pub(crate) struct Shared {
     pub(crate) config: PipelineConfig,
     pub(crate) params: Arc<SharedParams>,
@@ -91,8 +92,9 @@ pub(crate) struct Shared {
     pub(crate) stats: Arc<RenderStats>,
 }
 
-/// Spawns generation `id`'s render thread; returns its join handle, its host link
-/// and its control words. The thread reports `Ready` or the build error on `ready`.
+/// Spawns generation `id`'s render thread in this process; returns its join
+/// handle, its host link and its control words. The thread reports `Ready` or the
+/// build error on `ready`.
 pub(crate) fn spawn(
     id: u64,
     recipe: Recipe,
@@ -101,13 +103,25 @@ pub(crate) fn spawn(
     ready: Sender<(u64, Result<Ready, ScriptError>)>,
 ) -> std::io::Result<(JoinHandle<()>, Box<GenerationLink>, Control)> {
     let memory = GenerationMemory::heap(layout(&shared.config));
+    let handle = start(id, recipe, router, shared.clone(), &memory, ready)?;
+    let link = GenerationLink::new(id, memory.host_ends(), memory.control(), shared.config.latency_frames());
+    Ok((handle, Box::new(link), memory.control()))
+}
+
+/// Starts generation `id`'s render thread on the render side of `memory` (in
+/// this process or in an engine process).
+pub(crate) fn start(
+    id: u64,
+    recipe: Recipe,
+    router: Router,
+    shared: Shared,
+    memory: &GenerationMemory,
+    ready: Sender<(u64, Result<Ready, ScriptError>)>,
+) -> std::io::Result<JoinHandle<()>> {
     let endpoints = Endpoints { rings: memory.render_ends(), control: memory.control() };
-    let (config, params, telemetry, stats) =
-        (shared.config.clone(), shared.params.clone(), shared.telemetry.clone(), shared.stats.clone());
-    let handle = std::thread::Builder::new()
-        .name(format!("worklet-render-{id}"))
-        .stack_size(crate::engine::STACK_BYTES)
-        .spawn(move || {
+    let Shared { config, params, telemetry, stats } = shared;
+    std::thread::Builder::new().name(format!("worklet-render-{id}")).stack_size(crate::engine::STACK_BYTES).spawn(
+        move || {
             if config.realtime_priority {
                 super::priority::request_realtime(super::priority::RENDER_PRIORITY);
             }
@@ -125,9 +139,8 @@ pub(crate) fn spawn(
             let _ = ready.send((id, Ok(ready_info)));
             let mut worker = Worker { id, config, params, telemetry, stats, endpoints, track, frame: 0 };
             worker.run(&mut instance);
-        })?;
-    let link = GenerationLink::new(id, memory.host_ends(), memory.control(), shared.config.latency_frames());
-    Ok((handle, Box::new(link), memory.control()))
+        },
+    )
 }
 
 /// The shape of a generation's shared memory under `config`.
@@ -215,7 +228,16 @@ impl Worker {
         while !self.endpoints.control.stopped() {
             if !self.quantum_ready() {
                 if last_tasks.elapsed() >= IDLE_TASKS {
+                    // Timed like a quantum: a message handler that never returns
+                    // shows as hung, and an engine process's watchdog sees it.
+                    let active = self.telemetry.is_active(self.id);
+                    if active {
+                        self.telemetry.quantum_started(self.telemetry.now_ns());
+                    }
                     instance.run_tasks();
+                    if active {
+                        self.telemetry.quantum_started(0);
+                    }
                     last_tasks = Instant::now();
                 }
                 // Collect only in real slack: after a park that ran out its time,

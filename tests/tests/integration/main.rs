@@ -21,6 +21,7 @@ mod global_scope;
 mod golden;
 mod hostile;
 mod hostile_plugin;
+mod isolated_engine;
 mod library;
 mod modules;
 mod no_alloc;

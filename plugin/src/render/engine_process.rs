@@ -1,0 +1,358 @@
+//! A generation rendered by an engine process of its own (control thread, plus
+//! three relay threads per engine process that never touch the audio path).
+//!
+//! The plugin creates the generation's shared memory, starts the engine process
+//! ([`super::engine_child`]) with the setup on its stdin, and keeps the host's
+//! ends of the rings: audio and parameter events cross as they do in process.
+//! The relay threads carry the rest: port messages both ways through bounded
+//! queues (full: dropped and counted), GUI parameter requests, and the render
+//! thread's telemetry. The control thread watches the process: a death (crash,
+//! memory cap) or a build or quantum that runs past the deadline (then it kills
+//! the process) becomes one message naming what happened.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, BufWriter};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rtrb::{Consumer, Producer};
+
+use super::config::{EngineProcess, PARAM_SLOTS};
+use super::engine_wire::{FromEngine, Line, Setup, ToEngine, read_line, write_line};
+use super::generation_memory::{Control, GenerationMemory};
+use super::link::GenerationLink;
+use super::worker::{Ready, Recipe, Shared, layout};
+use crate::engine::ScriptError;
+use crate::port::{DropCounters, ToMain, ToRealm};
+
+/// Set in an engine process's environment; [`GENERATION`] runs one generation.
+pub const ENGINE_ENV: &str = "WORKLET_ENGINE_CHILD";
+/// The value of [`ENGINE_ENV`] for a generation's engine process.
+pub const GENERATION: &str = "generation";
+/// How often the relay to the engine process looks for messages and requests.
+const RELAY_EVERY: Duration = Duration::from_millis(2);
+/// Lines of the engine process's stderr kept to tell why it died.
+const KEPT_LINES: usize = 32;
+
+/// What the relays learned about the engine process.
+#[derive(Default)]
+struct Progress {
+    built: AtomicBool,
+    /// How long its quantum in progress had been running at the last report (ns).
+    running_ns: AtomicU64,
+}
+
+/// One generation's engine process, seen from the control thread.
+pub(crate) struct EngineChild {
+    child: Child,
+    control: Control,
+    progress: Arc<Progress>,
+    stderr: Arc<Mutex<VecDeque<String>>>,
+    /// Tells the relay to the engine process to finish (it then closes stdin).
+    quit: Arc<AtomicBool>,
+    relays: Vec<JoinHandle<()>>,
+    memory_file: PathBuf,
+    started: Instant,
+    engine: EngineProcess,
+    /// Why it ended, once it did.
+    ended: Option<Ended>,
+}
+
+/// How an engine process ended.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Ended {
+    /// It finished when told to.
+    Finished,
+    /// It died or was killed; what happened, for the user.
+    Died(String),
+}
+
+/// Starts generation `id` in an engine process; returns it, its host link and its
+/// control words. The build's outcome arrives on `ready` as for a render thread.
+pub(crate) fn spawn(
+    id: u64,
+    recipe: Recipe,
+    (to_main, from_main, counters): (Producer<ToMain>, Consumer<ToRealm>, Arc<DropCounters>),
+    shared: &Shared,
+    ready: Sender<(u64, Result<Ready, ScriptError>)>,
+    engine: &EngineProcess,
+) -> std::io::Result<(EngineChild, Box<GenerationLink>, Control)> {
+    let config = &shared.config;
+    let layout = layout(config);
+    let (memory, memory_file) = GenerationMemory::create(layout)?;
+    let setup = Setup {
+        generation: id,
+        recipe,
+        sample_rate: config.sample_rate,
+        max_block: config.max_block,
+        input_channels: config.input_channels,
+        output_channels: config.output_channels,
+        realtime_priority: config.realtime_priority,
+        idle_gc: config.idle_gc,
+        memory: memory_file.clone(),
+        layout,
+        memory_cap: engine.memory_cap,
+        current: (0..PARAM_SLOTS).map(|s| shared.params.current(s).to_bits()).collect(),
+        requested: (0..PARAM_SLOTS).map(|s| shared.params.requested(s).to_bits()).collect(),
+    };
+    let mut child = Command::new(&engine.program)
+        .args(&engine.args)
+        .env(ENGINE_ENV, GENERATION)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&memory_file);
+        })?;
+    let (stdin, stdout, stderr_pipe) =
+        (child.stdin.take().expect("piped"), child.stdout.take().expect("piped"), child.stderr.take().expect("piped"));
+    let progress = Arc::new(Progress::default());
+    let stderr = Arc::new(Mutex::new(VecDeque::new()));
+    let quit = Arc::new(AtomicBool::new(false));
+    let relays = vec![
+        relay_to_engine(id, stdin, setup, from_main, shared.clone(), quit.clone())?,
+        relay_from_engine(id, stdout, to_main, counters, shared.clone(), ready, progress.clone())?,
+        keep_stderr(id, stderr_pipe, stderr.clone())?,
+    ];
+    let link = GenerationLink::new(id, memory.host_ends(), memory.control(), config.latency_frames());
+    let control = memory.control();
+    let engine = engine.clone();
+    let child = EngineChild {
+        child,
+        control: control.clone(),
+        progress,
+        stderr,
+        quit,
+        relays,
+        memory_file,
+        started: Instant::now(),
+        engine,
+        ended: None,
+    };
+    Ok((child, Box::new(link), control))
+}
+
+impl EngineChild {
+    /// Looks at the process: whether it ended, and kills it when its build or a
+    /// quantum ran past the deadline. Returns how it ended, once.
+    pub(crate) fn poll(&mut self) -> Option<Ended> {
+        if self.ended.is_some() {
+            return None;
+        }
+        let ended = match self.child.try_wait() {
+            Ok(Some(status)) => Some(self.judge(status)),
+            Ok(None) => self.watchdog(),
+            Err(error) => Some(Ended::Died(format!("crashed: cannot watch the engine process ({error})"))),
+        };
+        if ended.is_some() {
+            self.finish_relays();
+        }
+        self.ended.clone_from(&ended);
+        ended
+    }
+
+    /// The process id.
+    pub(crate) fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the process has ended (as far as [`EngineChild::poll`] saw).
+    pub(crate) fn has_ended(&self) -> bool {
+        self.ended.is_some()
+    }
+
+    /// Kills the process (it was told to stop and did not).
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.finish_relays();
+        self.ended.get_or_insert(Ended::Finished);
+    }
+
+    fn watchdog(&mut self) -> Option<Ended> {
+        let deadline = self.engine.deadline;
+        let seconds = deadline.as_secs_f64();
+        let what = if !self.progress.built.load(Ordering::Acquire) {
+            (self.started.elapsed() > deadline).then(|| format!("stopped: the build ran for more than {seconds} s"))
+        } else {
+            let running = Duration::from_nanos(self.progress.running_ns.load(Ordering::Relaxed));
+            (running > deadline).then(|| format!("stopped: process() ran for more than {seconds} s"))
+        }?;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        Some(Ended::Died(format!("{what}; the engine process was killed")))
+    }
+
+    fn judge(&self, status: ExitStatus) -> Ended {
+        if status.success() && self.control.stopped() {
+            return Ended::Finished;
+        }
+        let tail: Vec<String> = self.stderr.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
+        let during = if self.progress.built.load(Ordering::Acquire) { "while rendering" } else { "while building" };
+        Ended::Died(describe_death(status, &tail, self.engine.memory_cap >> 20, during))
+    }
+
+    fn finish_relays(&mut self) {
+        self.quit.store(true, Ordering::Release);
+        let _ = std::fs::remove_file(&self.memory_file);
+        // The pipes are closed now that the process ended, so the relays end too.
+        for relay in self.relays.drain(..) {
+            let _ = relay.join();
+        }
+    }
+}
+
+impl Drop for EngineChild {
+    fn drop(&mut self) {
+        if self.ended.is_none() {
+            self.kill();
+        }
+    }
+}
+
+/// One line telling what ended an engine process, from its status and the last
+/// lines of its stderr (what Rust's runtime prints on a failed allocation or a
+/// stack overflow).
+pub(crate) fn describe_death(status: ExitStatus, stderr: &[String], cap_mib: u64, during: &str) -> String {
+    let said = |needle: &str| stderr.iter().any(|line| line.contains(needle));
+    if said("memory allocation of") {
+        format!("out of memory (cap {cap_mib} MiB) {during}; the engine process was stopped")
+    } else if said("has overflowed its stack") {
+        format!("crashed: stack overflow {during} (recursion through native code, which no script limit counts)")
+    } else if let Some(code) = status.code() {
+        let said = stderr.iter().rev().find(|line| !line.trim().is_empty()).map(|line| line.trim());
+        format!(
+            "crashed: the engine process exited with status {code} {during}{}",
+            said.map_or(String::new(), |l| format!(": {l}"))
+        )
+    } else {
+        format!("crashed: {} {during}", describe_signal(status))
+    }
+}
+
+/// `killed by SIGSEGV (11)` and the like.
+pub(crate) fn describe_signal(status: ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            let name = match signal {
+                libc::SIGSEGV => "SIGSEGV",
+                libc::SIGABRT => "SIGABRT",
+                libc::SIGBUS => "SIGBUS",
+                libc::SIGILL => "SIGILL",
+                libc::SIGFPE => "SIGFPE",
+                libc::SIGKILL => "SIGKILL",
+                libc::SIGTERM => "SIGTERM",
+                _ => "a signal",
+            };
+            return format!("killed by {name} ({signal})");
+        }
+    }
+    format!("ended without an exit status ({status})")
+}
+
+/// Writes the setup, then port messages and changed parameter requests, until told to quit.
+fn relay_to_engine(
+    id: u64,
+    stdin: ChildStdin,
+    setup: Setup,
+    mut from_main: Consumer<ToRealm>,
+    shared: Shared,
+    quit: Arc<AtomicBool>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new().name(format!("worklet-engine-{id}-in")).spawn(move || {
+        let mut out = BufWriter::with_capacity(1 << 16, stdin);
+        let mut sent: [u32; PARAM_SLOTS] = std::array::from_fn(|s| setup.requested[s]);
+        if write_line(&mut out, &setup).is_err() {
+            return;
+        }
+        drop(setup);
+        while !quit.load(Ordering::Acquire) {
+            while let Ok(message) = from_main.pop() {
+                if write_line(&mut out, &ToEngine::Port(message)).is_err() {
+                    return;
+                }
+            }
+            for (slot, sent) in sent.iter_mut().enumerate() {
+                let value = shared.params.requested(slot);
+                if value.to_bits() != *sent {
+                    *sent = value.to_bits();
+                    if write_line(&mut out, &ToEngine::Request { slot, value: *sent }).is_err() {
+                        return;
+                    }
+                }
+            }
+            std::thread::sleep(RELAY_EVERY);
+        }
+    })
+}
+
+/// Reads the build's outcome, port messages and reports until the process ends.
+fn relay_from_engine(
+    id: u64,
+    stdout: std::process::ChildStdout,
+    mut to_main: Producer<ToMain>,
+    counters: Arc<DropCounters>,
+    shared: Shared,
+    ready: Sender<(u64, Result<Ready, ScriptError>)>,
+    progress: Arc<Progress>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new().name(format!("worklet-engine-{id}-out")).spawn(move || {
+        let mut input = BufReader::with_capacity(1 << 16, stdout);
+        let mut buffer = Vec::new();
+        loop {
+            match read_line::<FromEngine>(&mut input, &mut buffer) {
+                Line::Value(FromEngine::Built(built)) => {
+                    progress.built.store(true, Ordering::Release);
+                    let _ = ready.send((id, built));
+                }
+                Line::Value(FromEngine::Port(message)) => {
+                    if to_main.push(message).is_err() {
+                        counters.count_to_main(1);
+                    }
+                }
+                Line::Value(FromEngine::Report(report)) => {
+                    progress.running_ns.store(report.running_ns, Ordering::Relaxed);
+                    if shared.telemetry.is_active(id) {
+                        shared.telemetry.apply(&report);
+                    }
+                    for &(slot, value) in &report.current {
+                        shared.params.set_current(slot, f32::from_bits(value));
+                    }
+                    shared.stats.add(&report.stats, report.max_ns);
+                }
+                Line::Bad => {}
+                Line::End => break,
+            }
+        }
+    })
+}
+
+/// Keeps the last lines of the engine process's stderr.
+fn keep_stderr(
+    id: u64,
+    stderr: std::process::ChildStderr,
+    kept: Arc<Mutex<VecDeque<String>>>,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new().name(format!("worklet-engine-{id}-err")).spawn(move || {
+        let mut reader = BufReader::new(stderr);
+        let mut line = Vec::new();
+        while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            line.truncate(4096);
+            let text = String::from_utf8_lossy(&line).into_owned();
+            let mut kept = kept.lock().unwrap_or_else(PoisonError::into_inner);
+            if kept.len() == KEPT_LINES {
+                kept.pop_front();
+            }
+            kept.push_back(text);
+            line.clear();
+        }
+    })
+}
