@@ -4,12 +4,8 @@
 //! as the plugin's render threads do, so deep scripts fail the same way in both.
 
 fn main() {
-    // An engine process the plugin (or `worklet render`) started for one generation.
-    if std::env::var_os(worklet::render::engine_process::ENGINE_ENV)
-        .is_some_and(|v| v == worklet::render::engine_process::GENERATION)
-    {
-        std::process::exit(worklet::render::engine_child::main());
-    }
+    // An engine process started for one generation runs and exits here.
+    worklet::render::engine_launcher::dispatch();
     let cli = std::thread::Builder::new()
         .name("worklet".to_owned())
         .stack_size(worklet::engine::STACK_BYTES)

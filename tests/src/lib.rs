@@ -198,10 +198,16 @@ pub const OWN_PROCESS: &str = "WORKLET_TEST_OWN_PROCESS";
 /// For tests that leave a thread running that nothing can stop: the process
 /// ends it, and the rest of the suite does not share a core with it.
 pub fn in_own_process(name: &str) -> String {
+    in_own_process_with(name, &[])
+}
+
+/// [`in_own_process`] with more environment variables for the new process.
+pub fn in_own_process_with(name: &str, env: &[(&str, &str)]) -> String {
     let exe = std::env::current_exe().expect("the test binary");
     let output = std::process::Command::new(exe)
         .args(["--exact", name, "--ignored", "--nocapture", "--test-threads=1"])
         .env(OWN_PROCESS, "1")
+        .envs(env.iter().copied())
         .output()
         .expect("start the test binary");
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));

@@ -151,7 +151,12 @@ impl Control {
     fn load(&mut self, recipe: crate::render::Recipe) -> Option<u64> {
         self.pipeline
             .load(recipe)
-            .map_err(|error| self.status.set_error(Some(format!("cannot start a render thread: {error}")), None))
+            .map_err(|error| {
+                let text = format!("cannot start the engine: {error}");
+                nice_error!("Worklet: {text}");
+                self.status.log(ConsoleLine::new(LineKind::Error, text.clone()));
+                self.status.set_error(Some(text), None);
+            })
             .ok()
     }
 

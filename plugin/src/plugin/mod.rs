@@ -25,12 +25,13 @@ use std::time::Duration;
 
 use nice_plug::prelude::*;
 
+use self::console::{ConsoleLine, LineKind};
 use self::controller::Controller;
 use self::params::WorkletParams;
 use self::state::SavedState;
 use self::status::Status;
 use crate::gui::WorkletEditor;
-use crate::render::{HostSide, PARAM_SLOTS, ParamChange, Pipeline, PipelineConfig};
+use crate::render::{EngineProcess, HostSide, PARAM_SLOTS, ParamChange, Pipeline, PipelineConfig, engine_launcher};
 
 /// How long `activate` waits for the first generation (so the first block sounds).
 const FIRST_BUILD_PATIENCE: Duration = Duration::from_secs(2);
@@ -81,6 +82,18 @@ impl Worklet {
 
     /// The saved state (or the factory default with an error if it is corrupt)
     /// and the host load it came from.
+    /// Where this instance's engine runs: a process of its own per generation
+    /// (see `render::engine_launcher`), or, when that cannot be set up, the
+    /// host's process, with a note in the console saying why.
+    fn engine_process(&self) -> Option<EngineProcess> {
+        engine_launcher::plugin_engine().unwrap_or_else(|error| {
+            let text = format!("the engine runs inside the host's process: {error}");
+            nice_error!("Worklet: {text}");
+            self.status.log(ConsoleLine::new(LineKind::Note, text));
+            None
+        })
+    }
+
     fn saved_state(&self) -> (SavedState, u64) {
         let (text, loads) = self.params.state.snapshot();
         (controller::parse_or_default(&text, &self.status), loads)
@@ -168,6 +181,7 @@ impl Plugin for Worklet {
         config.input_channels = audio_io_layout.main_input_channels.map_or(0, NonZeroU32::get) as usize;
         config.output_channels = channels;
         config.offline = buffer_config.process_mode == ProcessMode::Offline;
+        config.isolation = self.engine_process();
         let latency = config.latency_frames();
         let (pipeline, host) = Pipeline::new(config);
         let state = self.saved_state();

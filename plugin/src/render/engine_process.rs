@@ -74,6 +74,37 @@ pub(crate) enum Ended {
 
 /// Starts generation `id` in an engine process; returns it, its host link and its
 /// control words. The build's outcome arrives on `ready` as for a render thread.
+/// Attempts at starting an engine process whose executable is busy (see
+/// [`start_process`]), and the pause between them.
+const BUSY_ATTEMPTS: u32 = 50;
+const BUSY_PAUSE: Duration = Duration::from_millis(5);
+
+/// Starts the engine executable with piped standard streams. Right after the
+/// launcher was written to the cache, starting it can fail with "text file
+/// busy": a process forked by another thread of the host at that moment briefly
+/// holds the file open for writing, until it executes its own program. That
+/// passes within milliseconds, so it is retried.
+fn start_process(engine: &EngineProcess) -> std::io::Result<Child> {
+    let mut attempt = 0;
+    loop {
+        let started = Command::new(&engine.program)
+            .args(&engine.args)
+            .env(ENGINE_ENV, GENERATION)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn();
+        match started {
+            #[cfg(unix)]
+            Err(error) if error.raw_os_error() == Some(libc::ETXTBSY) && attempt < BUSY_ATTEMPTS => {
+                attempt += 1;
+                std::thread::sleep(BUSY_PAUSE);
+            }
+            started => return started,
+        }
+    }
+}
+
 pub(crate) fn spawn(
     id: u64,
     recipe: Recipe,
@@ -100,16 +131,9 @@ pub(crate) fn spawn(
         current: (0..PARAM_SLOTS).map(|s| shared.params.current(s).to_bits()).collect(),
         requested: (0..PARAM_SLOTS).map(|s| shared.params.requested(s).to_bits()).collect(),
     };
-    let mut child = Command::new(&engine.program)
-        .args(&engine.args)
-        .env(ENGINE_ENV, GENERATION)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&memory_file);
-        })?;
+    let mut child = start_process(engine).inspect_err(|_| {
+        let _ = std::fs::remove_file(&memory_file);
+    })?;
     let (stdin, stdout, stderr_pipe) =
         (child.stdin.take().expect("piped"), child.stdout.take().expect("piped"), child.stderr.take().expect("piped"));
     let progress = Arc::new(Progress::default());

@@ -18,6 +18,7 @@
 
 pub mod config;
 pub mod engine_child;
+pub mod engine_launcher;
 pub mod engine_process;
 mod engine_wire;
 mod generation_memory;

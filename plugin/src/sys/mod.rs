@@ -8,6 +8,8 @@
 //!   priority, and the library pinned in memory so that it is never unloaded from
 //!   under it (control thread, main thread).
 //! * [`limits`] — the address-space cap an engine process sets on itself.
+//! * [`own_library`] — the file the plugin was loaded from (its engine processes
+//!   load it again).
 //! * [`shared_memory`] — memory two threads or two processes share (heap or a
 //!   mapped file), reached only through atomics and rings.
 //! * [`ring`] — the wait-free single-producer, single-consumer ring in such
@@ -19,6 +21,7 @@
 pub mod alloc_guard;
 pub mod denormals;
 pub mod limits;
+pub mod own_library;
 pub mod ring;
 pub mod shared_memory;
 pub mod threads;

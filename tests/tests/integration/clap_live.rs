@@ -230,20 +230,42 @@ fn play_then_unload(script: &str, played: usize) {
 
 #[test]
 fn scripts_that_never_finish_do_not_outlive_the_plugin() {
-    let output = worklet_tests::in_own_process("clap_live::never_finishing_scripts");
-    for line in output.lines().filter_map(|l| l.find("stuck:").map(|at| &l[at..])) {
-        eprintln!("{line}");
+    // As shipped (engine processes), then with the engine in the host's process.
+    for env in [&[][..], &[("WORKLET_ENGINE", "in-process")][..]] {
+        let output = worklet_tests::in_own_process_with("clap_live::never_finishing_scripts", env);
+        for line in output.lines().filter_map(|l| l.find("stuck:").map(|at| &l[at..])) {
+            eprintln!("{line}");
+        }
     }
 }
 
+/// Live child processes of this process (the plugin's engine processes).
+fn child_processes() -> Vec<u32> {
+    let me = std::process::id();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let Some(close) = stat.rfind(')') else { continue };
+        let mut fields = stat[close + 2..].split(' ');
+        let (state, parent) = (fields.next(), fields.next().and_then(|p| p.parse::<u32>().ok()));
+        if parent == Some(me) && state != Some("Z") {
+            found.push(pid);
+        }
+    }
+    found
+}
+
 /// Run by the test above in its own process: the thread stuck in native code
-/// can only end with the process.
+/// can only end with the process (its engine process's, or this one).
 #[test]
 #[ignore = "run in its own process by scripts_that_never_finish_do_not_outlive_the_plugin"]
 fn never_finishing_scripts() {
     if !worklet_tests::own_process() {
         return;
     }
+    let isolated = std::env::var_os("WORKLET_ENGINE").is_none();
+    let mode = if isolated { "engine process" } else { "in process" };
     // An endless microtask chain: the checkpoint's budget stops it, the node
     // fails, and the thread ends with the instance.
     let chain = "registerProcessor('chain', class extends AudioWorkletProcessor {
@@ -251,16 +273,31 @@ fn never_finishing_scripts() {
     });";
     play_then_unload(chain, 60);
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !render_threads().is_empty() {
-        assert!(Instant::now() < deadline, "render threads left after unloading: {:?}", render_threads());
+    while !render_threads().is_empty() || !child_processes().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "left after unloading: render threads {:?}, engine processes {:?}",
+            render_threads(),
+            child_processes()
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
-    println!("stuck: endless microtask chain: no render thread 0 s after unload; {:.0} MB resident", resident_mb());
-    // Native code that backtracks for ages: the thread cannot be stopped, so it
-    // is demoted and the library stays mapped under it.
+    println!("stuck ({mode}): endless microtask chain: nothing left after unload; {:.0} MB resident", resident_mb());
     let native = "registerProcessor('native', class extends AudioWorkletProcessor {
       process(i, [out]) { if (currentFrame >= 2560) /(a+)+b/.test('a'.repeat(40)); out[0].fill(0.5); return true; }
     });";
+    if isolated {
+        // Native code that backtracks for ages: its engine process is killed when
+        // the plugin goes, so nothing of it is left in this process or beside it.
+        play_then_unload(native, 60);
+        assert!(render_threads().is_empty(), "no render thread in the host's process: {:?}", render_threads());
+        let children = child_processes();
+        assert!(children.is_empty(), "engine processes left after unloading: {children:?}");
+        println!("stuck ({mode}): native backtracking: its engine process was killed at unload");
+        return;
+    }
+    // Native code that backtracks for ages: the thread cannot be stopped, so it
+    // is demoted and the library stays mapped under it.
     play_then_unload(native, 60);
     let threads = render_threads();
     assert_eq!(threads.len(), 1, "the stuck thread: {threads:?}");
@@ -271,7 +308,7 @@ fn never_finishing_scripts() {
     std::thread::sleep(Duration::from_secs(2));
     let after = resident_mb();
     println!(
-        "stuck: native backtracking: 1 thread at normal priority, library pinned; {before:.0} MB then {after:.0} MB 2 s later"
+        "stuck ({mode}): native backtracking: 1 thread at normal priority, library pinned; {before:.0} MB then {after:.0} MB 2 s later"
     );
     assert!(after - before < 16.0, "memory grew from {before} MB to {after} MB");
 }
