@@ -80,8 +80,6 @@ impl Worklet {
         &self.status
     }
 
-    /// The saved state (or the factory default with an error if it is corrupt)
-    /// and the host load it came from.
     /// Where this instance's engine runs: a process of its own per generation
     /// (see `render::engine_launcher`), or, when that cannot be set up, the
     /// host's process, with a note in the console saying why.
@@ -94,6 +92,8 @@ impl Worklet {
         })
     }
 
+    /// The saved state (or the factory default with an error if it is corrupt)
+    /// and the host load it came from.
     fn saved_state(&self) -> (SavedState, u64) {
         let (text, loads) = self.params.state.snapshot();
         (controller::parse_or_default(&text, &self.status), loads)

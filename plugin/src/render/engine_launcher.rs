@@ -15,6 +15,7 @@ use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use super::config::EngineProcess;
 use super::engine_process::{ENGINE_ENV, GENERATION};
@@ -80,16 +81,20 @@ fn cache_dir() -> Option<PathBuf> {
 /// Writes `bytes` as an executable named after their hash into `dir`, unless a
 /// file with exactly those bytes is there already. Safe against other plugin
 /// instances (and other processes) installing the same file at the same time: the
-/// file appears whole, by rename.
+/// file appears whole, by rename. Control thread, at activation (never the
+/// audio thread: it reads and may write a file).
 fn install(dir: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
     let name = format!("engine-{:016x}{}", fnv1a(bytes), std::env::consts::EXE_SUFFIX);
     let path = dir.join(name);
+    // Instances activating at once in one process take turns (the temporary file
+    // is named after the process); other processes write files of their own.
+    static INSTALLING: Mutex<()> = Mutex::new(());
+    let _turn = INSTALLING.lock().unwrap_or_else(PoisonError::into_inner);
     if std::fs::read(&path).is_ok_and(|existing| existing == bytes) {
         return Ok(path);
     }
     std::fs::create_dir_all(dir)?;
-    let temporary =
-        dir.join(format!(".engine-{}-{:x}.part", std::process::id(), fnv1a(path.as_os_str().as_encoded_bytes())));
+    let temporary = dir.join(format!(".engine-{}.part", std::process::id()));
     let written = (|| {
         let mut file = std::fs::File::create(&temporary)?;
         file.write_all(bytes)?;

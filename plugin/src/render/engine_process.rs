@@ -72,8 +72,6 @@ pub(crate) enum Ended {
     Died(String),
 }
 
-/// Starts generation `id` in an engine process; returns it, its host link and its
-/// control words. The build's outcome arrives on `ready` as for a render thread.
 /// Attempts at starting an engine process whose executable is busy (see
 /// [`start_process`]), and the pause between them.
 const BUSY_ATTEMPTS: u32 = 50;
@@ -105,6 +103,8 @@ fn start_process(engine: &EngineProcess) -> std::io::Result<Child> {
     }
 }
 
+/// Starts generation `id` in an engine process; returns it, its host link and its
+/// control words. The build's outcome arrives on `ready` as for a render thread.
 pub(crate) fn spawn(
     id: u64,
     recipe: Recipe,

@@ -1,6 +1,6 @@
 //! The file this code was loaded from: the plugin library inside a `.clap` or
 //! `.vst3` bundle, or the executable when the crate is linked into a program.
-//! Control thread (activation), once per process.
+//! Control thread (each activation) and wherever a stuck thread is given up on.
 
 use std::path::PathBuf;
 
@@ -13,12 +13,18 @@ pub fn path() -> Option<PathBuf> {
 
 #[cfg(unix)]
 fn loaded_from() -> Option<PathBuf> {
-    use std::ffi::CStr;
     use std::os::unix::ffi::OsStrExt;
+    let name = loaded_name()?;
+    Some(PathBuf::from(std::ffi::OsStr::from_bytes(name.to_bytes())))
+}
 
+/// The name the loader keeps for the object that contains this function, exactly
+/// as it keeps it (what `dlopen` with `RTLD_NOLOAD` matches).
+#[cfg(unix)]
+pub fn loaded_name() -> Option<std::ffi::CString> {
     // SAFETY: `Dl_info` is plain data; zeroed is a valid value.
     let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-    let address = loaded_from as *const libc::c_void;
+    let address = loaded_name as *const libc::c_void;
     // SAFETY: `dladdr` fills `info` for an address inside a loaded object (this
     // function's own code); `info` is a live local.
     if unsafe { libc::dladdr(address, &mut info) } == 0 || info.dli_fname.is_null() {
@@ -27,8 +33,7 @@ fn loaded_from() -> Option<PathBuf> {
     // SAFETY: `dli_fname` is the NUL-terminated path the loader keeps for the
     // object, valid while the object is loaded (this code is running in it); it is
     // copied before returning.
-    let name = unsafe { CStr::from_ptr(info.dli_fname) };
-    Some(PathBuf::from(std::ffi::OsStr::from_bytes(name.to_bytes())))
+    Some(unsafe { std::ffi::CStr::from_ptr(info.dli_fname) }.to_owned())
 }
 
 #[cfg(windows)]

@@ -36,20 +36,12 @@ pub fn pin_library() {
     static PINNED: Once = Once::new();
     PINNED.call_once(|| {
         #[cfg(unix)]
-        {
-            // SAFETY: `Dl_info` is plain data; zeroed is a valid value.
-            let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-            let address = pin_library as *const libc::c_void;
-            // SAFETY: `dladdr` fills `info` for an address inside a loaded object
-            // (this function's own code); `info` is a live local.
-            if unsafe { libc::dladdr(address, &mut info) } != 0 && !info.dli_fname.is_null() {
-                // SAFETY: `dli_fname` is the NUL-terminated path the loader gave
-                // for the object, valid while it stays loaded (it does: NOLOAD only
-                // takes another reference, NODELETE makes it permanent). The
-                // handle is deliberately never closed.
-                let _ =
-                    unsafe { libc::dlopen(info.dli_fname, libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE) };
-            }
+        if let Some(name) = super::own_library::loaded_name() {
+            // SAFETY: `name` is a NUL-terminated path that outlives the call, the
+            // loader's own name for this object, so NOLOAD finds it and only takes
+            // another reference; NODELETE makes it permanent. The handle is
+            // deliberately never closed.
+            let _ = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD | libc::RTLD_NODELETE) };
         }
         #[cfg(windows)]
         {

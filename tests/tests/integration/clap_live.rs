@@ -189,6 +189,12 @@ fn the_bundles_process_path_never_touches_the_heap() {
     assert_eq!(audio_thread_allocations(&library) - before, 0, "heap operations inside Worklet::process");
 }
 
+/// The fields of a process's or thread's `stat` after its name (field 3 on).
+fn stat_after_name(dir: &std::path::Path) -> Option<String> {
+    let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
+    Some(stat[stat.rfind(')')? + 2..].to_owned())
+}
+
 /// Render threads of this process: (tid, scheduling policy; 0 is normal).
 fn render_threads() -> Vec<(String, u32)> {
     let mut found = Vec::new();
@@ -197,9 +203,8 @@ fn render_threads() -> Vec<(String, u32)> {
         if !comm.starts_with("worklet-render") {
             continue;
         }
-        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
-        let Some(close) = stat.rfind(')') else { continue };
-        let policy = stat[close + 2..].split(' ').nth(38).and_then(|p| p.parse().ok()).unwrap_or(u32::MAX);
+        let Some(stat) = stat_after_name(&task.path()) else { continue };
+        let policy = stat.split(' ').nth(38).and_then(|p| p.parse().ok()).unwrap_or(u32::MAX);
         found.push((task.file_name().to_string_lossy().into_owned(), policy));
     }
     found
@@ -245,9 +250,8 @@ fn child_processes() -> Vec<u32> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        let Some(close) = stat.rfind(')') else { continue };
-        let mut fields = stat[close + 2..].split(' ');
+        let Some(stat) = stat_after_name(&entry.path()) else { continue };
+        let mut fields = stat.split(' ');
         let (state, parent) = (fields.next(), fields.next().and_then(|p| p.parse::<u32>().ok()));
         if parent == Some(me) && state != Some("Z") {
             found.push(pid);
