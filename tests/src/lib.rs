@@ -85,6 +85,13 @@ pub fn cli(args: &[&str]) -> (i32, String, String) {
     (status, String::from_utf8_lossy(&out).into_owned(), String::from_utf8_lossy(&err).into_owned())
 }
 
+/// The release `worklet` binary (built by `cargo xtask bundle worklet --release`).
+pub fn worklet_binary() -> PathBuf {
+    let path = repo().join("target/release/worklet");
+    assert!(path.is_file(), "{} is missing: run `cargo xtask bundle worklet --release` first", path.display());
+    path
+}
+
 /// The repository's top folder.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()

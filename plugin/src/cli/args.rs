@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use super::signal::InputSignal;
 
@@ -134,7 +134,22 @@ pub struct BenchArgs {
     /// Do not run the garbage collector in the render threads' idle time.
     #[arg(long = "no-idle-gc")]
     pub no_idle_gc: bool,
+    /// Where the engines run: render threads in this process, an engine process per
+    /// generation (as in the plugin), or both, measured side by side in one run.
+    #[arg(long, value_enum, default_value_t = Isolation::InProcess)]
+    pub isolation: Isolation,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `worklet bench --isolation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Isolation {
+    /// Render threads in this process.
+    InProcess,
+    /// An engine process per generation, as the plugin runs them.
+    Isolated,
+    /// Both, alternating in one run, with isolated ÷ in-process ratios.
+    Both,
 }

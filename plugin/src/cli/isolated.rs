@@ -22,6 +22,7 @@
 use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
@@ -112,6 +113,14 @@ impl Progress {
     }
 }
 
+/// The executable engine processes run: [`EXE_ENV`], else this one.
+pub(crate) fn engine_exe() -> Result<PathBuf, Failure> {
+    match std::env::var_os(EXE_ENV) {
+        Some(exe) => Ok(exe.into()),
+        None => std::env::current_exe().map_err(|e| Failure::io(format!("the engine executable: {e}"))),
+    }
+}
+
 /// Supervises an engine process that runs `argv` (this command's own arguments).
 pub(crate) fn run(
     argv: &[OsString],
@@ -119,10 +128,7 @@ pub(crate) fn run(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<(), Failure> {
-    let exe = match std::env::var_os(EXE_ENV) {
-        Some(exe) => exe.into(),
-        None => std::env::current_exe().map_err(|e| Failure::io(format!("--isolated: {e}")))?,
-    };
+    let exe = engine_exe()?;
     let deadline = Duration::try_from_secs_f64(args.deadline)
         .ok()
         .filter(|d| !d.is_zero())

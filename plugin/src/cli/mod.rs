@@ -9,6 +9,8 @@
 
 mod args;
 mod bench;
+mod bench_bare;
+mod bench_group;
 mod check;
 pub mod isolated;
 mod render;

@@ -308,12 +308,52 @@ fn bench_reports_every_field_over_the_real_pipeline() {
         assert!(report.get(key).is_some(), "missing {key}: {report}");
     }
     assert_eq!(report["processor"], "gain");
+    assert_eq!(report["isolation"], "in-process", "the default");
     assert_eq!(report["latency_frames"], json!(384));
     assert_eq!(report["underruns"], json!(0), "a paced run never underruns");
     assert!(report["rtf"].as_f64().unwrap() > 0.0 && report["bare_rtf"].as_f64().unwrap() > 0.0);
     let render = &report["render_us"];
     assert!(render["p50"].as_f64().unwrap() > 0.0 && render["p50"].as_f64() <= render["max"].as_f64().map(|m| m + 1.0));
     assert!(report["hot_swap"]["ready_ms"].as_f64().unwrap() > 0.0, "{report}");
+}
+
+#[test]
+fn bench_compares_engine_processes_with_render_threads_in_one_run() {
+    // The binary, so that it can be the engine processes' executable.
+    let output = std::process::Command::new(worklet_tests::worklet_binary())
+        .args(["bench", &processor("biquad.js"), "--seconds", "0.5", "--instances", "2"])
+        .args(["--isolation", "both", "--hot-swap", "--json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let comparison: Value = serde_json::from_slice(&output.stdout).unwrap();
+    for (key, isolation) in [("in_process", "in-process"), ("isolated", "isolated")] {
+        let report = &comparison[key];
+        assert_eq!(report["isolation"], isolation, "{comparison}");
+        assert_eq!(report["processor"], "biquad");
+        assert_eq!(report["instances"], json!(2));
+        assert_eq!(report["underruns"], json!(0), "a paced run never underruns: {report}");
+        assert!(report["rtf"].as_f64().unwrap() > 0.0, "{report}");
+        assert!(report["host_ns_per_block"]["p50"].as_f64().unwrap() > 0.0, "{report}");
+        assert!(report["render_us"]["p50"].as_f64().unwrap() > 0.0, "{report}");
+        assert!(report["hot_swap"]["audible_ms"].as_f64().unwrap() > 0.0, "{report}");
+        assert!(report["rss_mb_per_instance"].as_f64().unwrap() > 0.0, "{report}");
+    }
+    // Both ran over the same rounds of the same bare loop.
+    assert_eq!(comparison["in_process"]["bare_rtf"], comparison["isolated"]["bare_rtf"]);
+    // An engine process holds a whole engine of its own: it cannot cost less
+    // memory than a render thread sharing this process's.
+    let isolated_mb = comparison["isolated"]["rss_mb_per_instance"].as_f64().unwrap();
+    let in_process_mb = comparison["in_process"]["rss_mb_per_instance"].as_f64().unwrap();
+    assert!(isolated_mb > in_process_mb, "{comparison}");
+    let ratios = &comparison["ratios"];
+    for key in ["rtf", "host_p50", "host_p99", "render_p50", "memory"] {
+        let ratio = ratios[key].as_f64().unwrap();
+        assert!(ratio.is_finite() && ratio > 0.0, "{key}: {comparison}");
+    }
+    let rtf_ratio = comparison["isolated"]["rtf"].as_f64().unwrap() / comparison["in_process"]["rtf"].as_f64().unwrap();
+    assert!((ratios["rtf"].as_f64().unwrap() - rtf_ratio).abs() < 1e-9);
 }
 
 #[test]

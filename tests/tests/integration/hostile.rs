@@ -23,12 +23,6 @@ use std::time::{Duration, Instant};
 /// Longer than any case can take with the watchdog working; a case that takes longer hung.
 const HUNG: Duration = Duration::from_secs(120);
 
-fn worklet_binary() -> PathBuf {
-    let path = worklet_tests::repo().join("target/release/worklet");
-    assert!(path.is_file(), "{} is missing: run `cargo xtask bundle worklet --release` first", path.display());
-    path
-}
-
 #[derive(Debug, Default)]
 pub(crate) struct Expected {
     pub(crate) exit: Option<i32>,
@@ -112,7 +106,7 @@ pub(crate) fn corpus() -> Vec<PathBuf> {
 
 #[test]
 fn every_hostile_script_ends_as_expected_and_the_command_comes_back() {
-    let binary = worklet_binary();
+    let binary = worklet_tests::worklet_binary();
     let scripts = corpus();
     assert!(scripts.len() >= 30, "the corpus has {} cases", scripts.len());
     let next = AtomicUsize::new(0);

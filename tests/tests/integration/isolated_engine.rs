@@ -14,9 +14,7 @@ use worklet::render::{EngineProcess, PipelineConfig, PipelineEvent};
 use worklet_tests::live::{Live, config, factory_recipe, recipe};
 
 fn engine() -> EngineProcess {
-    let path = worklet_tests::repo().join("target/release/worklet");
-    assert!(path.is_file(), "{} is missing: run `cargo xtask bundle worklet --release` first", path.display());
-    EngineProcess::new(path)
+    EngineProcess::new(worklet_tests::worklet_binary())
 }
 
 fn isolated(max_block: usize) -> PipelineConfig {
