@@ -124,7 +124,13 @@ pub(crate) fn run(args: &BenchArgs, stdout: &mut dyn Write) -> Result<(), Failur
             let comparison = Comparison { ratios: ratios(&in_process, &isolated), in_process, isolated };
             if args.json { serde_json::to_string(&comparison).map_err(Failure::io)? } else { compared(&comparison) }
         }
-        (Some(one), None) => if args.json { serde_json::to_string(&one).map_err(Failure::io)? } else { human(&one) },
+        (Some(one), None) => {
+            if args.json {
+                serde_json::to_string(&one).map_err(Failure::io)?
+            } else {
+                human(&one)
+            }
+        }
         _ => unreachable!("one or two modes"),
     };
     writeln!(stdout, "{text}").map_err(Failure::io)

@@ -73,11 +73,8 @@ impl Group {
         for _ in 0..64 {
             driver.block(&mut instances, false, false);
         }
-        let engines: u64 = instances
-            .iter()
-            .flat_map(|(pipeline, _)| pipeline.engine_processes())
-            .map(private_bytes)
-            .sum();
+        let engines: u64 =
+            instances.iter().flat_map(|(pipeline, _)| pipeline.engine_processes()).map(private_bytes).sum();
         let added = (resident_bytes() + engines).saturating_sub(before);
         for (pipeline, _) in &instances {
             pipeline.stats().reset();

@@ -50,6 +50,8 @@ fn run() -> io::Result<()> {
         Line::Value(setup) => setup,
         Line::Bad | Line::End => return Err(io::Error::other("no setup line on stdin")),
     };
+    // Its render thread's stack overflow is then named on stderr, as the parent expects.
+    crate::sys::stack_overflow::report_overflows();
     if setup.memory_cap > 0 {
         crate::sys::limits::cap_address_space(setup.memory_cap)?;
     }

@@ -170,7 +170,12 @@ impl EngineChild {
             return None;
         }
         let ended = match self.child.try_wait() {
-            Ok(Some(status)) => Some(self.judge(status)),
+            Ok(Some(status)) => {
+                // Its last words (a stack overflow, a failed allocation) may
+                // still be in the pipe: read stderr to its end first.
+                self.finish_relays();
+                Some(self.judge(status))
+            }
             Ok(None) => self.watchdog(),
             Err(error) => Some(Ended::Died(format!("crashed: cannot watch the engine process ({error})"))),
         };

@@ -228,6 +228,7 @@ impl HostSide {
     /// everything fed. A generation that does not catch up within
     /// [`OFFLINE_PATIENCE`] is hung: it is not waited for again in this render, so
     /// a bounce with a stuck script takes one patience longer, not one per block.
+    /// One whose engine process died is not waited for at all.
     fn wait_for_render(&mut self) {
         let deadline = std::time::Instant::now() + OFFLINE_PATIENCE;
         for link in [&mut self.current, &mut self.incoming].into_iter().flatten() {
@@ -236,7 +237,8 @@ impl HostSide {
             }
             link.wake_now();
             while link.backlog() > 0 {
-                if std::time::Instant::now() >= deadline {
+                // A generation whose engine process died renders nothing more.
+                if link.stopped() || std::time::Instant::now() >= deadline {
                     link.give_up();
                     break;
                 }

@@ -111,6 +111,12 @@ impl GenerationLink {
         self.given_up
     }
 
+    /// Whether the generation was told to stop: retired, or its engine process
+    /// died (the control thread saw it), so nothing more will be rendered.
+    pub(crate) fn stopped(&self) -> bool {
+        self.control.stopped()
+    }
+
     /// Stops waiting for this generation in offline renders (it hung).
     pub(crate) fn give_up(&mut self) {
         self.given_up = true;

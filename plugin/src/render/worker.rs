@@ -128,6 +128,8 @@ pub(crate) fn start(
             // As browsers' audio threads do: denormals would make a decaying
             // filter or reverb tail many times slower.
             crate::sys::denormals::flush_to_zero();
+            // In an engine process: a stack overflow here is named before it kills it.
+            crate::sys::stack_overflow::on_this_thread();
             let built = build(&recipe, router, &config, &params);
             let (mut instance, ready_info, track) = match built {
                 Ok(built) => built,

@@ -14,6 +14,8 @@
 //!   mapped file), reached only through atomics and rings.
 //! * [`ring`] — the wait-free single-producer, single-consumer ring in such
 //!   memory (host audio thread ↔ render thread or engine process).
+//! * [`stack_overflow`] — an engine process names a render thread's stack
+//!   overflow on stderr before it dies.
 //! * [`wait_word`] — sleeping on a shared word until the other side changes it.
 
 #![allow(unsafe_code)]
@@ -24,5 +26,6 @@ pub mod limits;
 pub mod own_library;
 pub mod ring;
 pub mod shared_memory;
+pub mod stack_overflow;
 pub mod threads;
 pub mod wait_word;
