@@ -595,6 +595,32 @@ impl Context {
         &mut self.vm.runtime_limits
     }
 
+    /// Sets how many loop iterations may still run in this context, counted over
+    /// every call frame, before a loop throws an uncatchable
+    /// [`RuntimeLimitError::LoopIterationBudget`](crate::error::RuntimeLimitError).
+    ///
+    /// The loop iteration limit of [`RuntimeLimits`] counts per call frame, so a loop
+    /// that calls a function that loops is bounded only by the product of the two.
+    /// An embedder that must bound one entry into JavaScript (an event handler, a
+    /// callback) sets the budget before the call; every iteration of every loop, in
+    /// any frame and in functions called from native code, spends one. Once it is
+    /// spent, every further iteration throws until the budget is set again.
+    ///
+    /// [`u64::MAX`] (the default) means no budget.
+    #[inline]
+    pub fn set_loop_iteration_budget(&mut self, budget: u64) {
+        self.vm.loop_iteration_budget = budget;
+    }
+
+    /// The loop iterations left in the budget set by
+    /// [`Context::set_loop_iteration_budget`] ([`u64::MAX`] minus those run when no
+    /// budget was set).
+    #[inline]
+    #[must_use]
+    pub const fn loop_iteration_budget(&self) -> u64 {
+        self.vm.loop_iteration_budget
+    }
+
     /// Returns `true` if this context can be suspended by an `Atomics.wait` call.
     #[inline]
     #[must_use]

@@ -308,6 +308,10 @@ pub enum RuntimeLimitError {
     /// Error for reaching the iteration loops limit.
     #[error("reached the maximum number of iteration loops on this execution")]
     LoopIteration,
+    /// Error for exhausting the loop iteration budget shared by all call frames
+    /// (see [`Context::set_loop_iteration_budget`](crate::Context::set_loop_iteration_budget)).
+    #[error("reached the maximum number of iteration loops across nested calls on this execution")]
+    LoopIterationBudget,
     /// Error for reaching the maximum amount of recursive calls.
     #[error("reached the maximum number of recursive calls on this execution")]
     Recursion,

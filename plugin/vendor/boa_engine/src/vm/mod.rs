@@ -83,6 +83,10 @@ pub struct Vm {
     pub(crate) pending_exception: Option<JsError>,
     pub(crate) runtime_limits: RuntimeLimits,
 
+    /// Loop iterations that may still run in this context, counted over every call
+    /// frame (see [`Context::set_loop_iteration_budget`]). [`u64::MAX`] means no budget.
+    pub(crate) loop_iteration_budget: u64,
+
     /// This is used to assign a native (rust) function as the active function,
     /// because we don't push a frame for them.
     pub(crate) native_active_function: Option<JsObject>,
@@ -418,6 +422,7 @@ impl Vm {
             return_value: JsValue::undefined(),
             pending_exception: None,
             runtime_limits: RuntimeLimits::default(),
+            loop_iteration_budget: u64::MAX,
             native_active_function: None,
             host_call_depth: 0,
             shadow_stack: ShadowStack::default(),

@@ -311,6 +311,46 @@ fn order_of_execution_in_assignment_with_comma_expressions() {
 }
 
 #[test]
+fn loop_iteration_budget_spans_call_frames() {
+    run_test_actions([
+        TestAction::run(indoc! {r#"
+            function inner() { for (let i = 0; i < 10; ++i) { } }
+            function outer(n) { for (let i = 0; i < n; ++i) { inner(); } }
+        "#}),
+        TestAction::inspect_context(|context| {
+            context.set_loop_iteration_budget(55);
+        }),
+        // 5 outer iterations and 5 × 10 inner ones: exactly the budget.
+        TestAction::assert_eq("outer(5)", JsValue::undefined()),
+        TestAction::inspect_context(|context| {
+            assert_eq!(context.loop_iteration_budget(), 0);
+            context.set_loop_iteration_budget(55);
+        }),
+        // Each frame stays far below a per-frame limit; the budget stops the sum.
+        TestAction::assert_runtime_limit_error("outer(6)", RuntimeLimitError::LoopIterationBudget),
+        // A spent budget stops every loop, even one inside a catch block.
+        TestAction::assert_runtime_limit_error(
+            "try { inner() } catch { for (;;) {} }",
+            RuntimeLimitError::LoopIterationBudget,
+        ),
+        // Functions called from native code spend the same budget: ten calls of
+        // `inner` need 100 iterations.
+        TestAction::inspect_context(|context| {
+            context.set_loop_iteration_budget(99);
+        }),
+        TestAction::assert_runtime_limit_error(
+            "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].forEach(() => inner())",
+            RuntimeLimitError::LoopIterationBudget,
+        ),
+        // Setting the budget again lets loops run.
+        TestAction::inspect_context(|context| {
+            context.set_loop_iteration_budget(u64::MAX);
+        }),
+        TestAction::assert_eq("outer(100)", JsValue::undefined()),
+    ]);
+}
+
+#[test]
 fn loop_runtime_limit() {
     run_test_actions([
         TestAction::assert_eq(

@@ -11,6 +11,12 @@ pub(crate) struct IncrementLoopIteration;
 impl IncrementLoopIteration {
     #[inline(always)]
     pub(crate) fn operation((): (), context: &mut Context) -> JsResult<()> {
+        let budget = context.vm.loop_iteration_budget;
+        if budget == 0 {
+            return Err(RuntimeLimitError::LoopIterationBudget.into());
+        }
+        context.vm.loop_iteration_budget = budget - 1;
+
         let max = context.vm.runtime_limits.loop_iteration_limit();
         let frame = context.vm.frame_mut();
         let previous_iteration_count = frame.loop_iteration_count;
