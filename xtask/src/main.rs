@@ -1,8 +1,11 @@
 //! `cargo xtask bundle worklet --release` builds the CLAP and VST3 bundles
 //! described in `bundler.toml` into `target/bundled/`;
 //! `cargo xtask install` copies them into this user's CLAP and VST3 folders;
-//! `cargo xtask test` installs what the tests need and runs them all.
+//! `cargo xtask test` installs what the tests need and runs them all;
+//! `cargo xtask boa-patches` writes the vendored Boa's patch series from git
+//! (`--check`: checks the vendored tree against it).
 
+mod boa;
 mod test;
 
 use std::path::{Path, PathBuf};
@@ -12,8 +15,19 @@ fn main() -> nice_plug_xtask::Result<()> {
     match args.first().map(String::as_str) {
         Some("install") => install(),
         Some("test") => test::run(&args[1..]).map_err(|message| std::io::Error::other(message).into()),
+        Some("boa-patches") => {
+            let root = workspace_root();
+            let done =
+                if args.iter().any(|a| a == "--check") { boa::verify_series(&root) } else { boa::write_series(&root) };
+            done.map_err(|m| std::io::Error::other(m).into())
+        }
         _ => nice_plug_xtask::main(),
     }
+}
+
+/// The workspace's root folder (this crate's parent).
+pub(crate) fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
 /// The user's plugin folders for this platform: (CLAP, VST3).

@@ -7,10 +7,11 @@
 //! packages of `tests/host/requirements.txt` in a virtual environment under
 //! `target/test-venv`, re-created when the requirements change.
 //!
-//! Tests, in order: formatting, the plugin bundles, the workspace's Rust tests
-//! (release profile, so they reuse the bundle build), the standalone build, the
-//! VST3 host and editor tests (pytest), the browser comparison (headless Chromium),
-//! and clap-validator when it is installed (`WORKLET_CLAP_VALIDATOR`, or
+//! Tests, in order: formatting, the vendored Boa against its patch series, the
+//! plugin bundles, the workspace's Rust tests (release profile, so they reuse the
+//! bundle build), Boa's own unit tests, the standalone
+//! build, the VST3 host and editor tests (pytest), the browser comparison
+//! (headless Chromium), and clap-validator when it is installed (`WORKLET_CLAP_VALIDATOR`, or
 //! `../shared/tools/clap-validator` beside the checkout).
 
 use std::path::{Path, PathBuf};
@@ -36,11 +37,11 @@ const PACKAGES: &[&str] = &[
     "fonts-dejavu-core",
 ];
 
-type Result<T> = std::result::Result<T, String>;
+pub(crate) type Result<T> = std::result::Result<T, String>;
 
 /// Runs setup and every test step; stops at the first failure.
 pub(crate) fn run(args: &[String]) -> Result<()> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().ok_or("no workspace root")?.to_path_buf();
+    let root = crate::workspace_root();
     std::env::set_current_dir(&root).map_err(|e| format!("cannot enter {}: {e}", root.display()))?;
     let skip_setup = args.iter().any(|a| a == "--no-setup");
     let mut timings = Vec::new();
@@ -58,12 +59,24 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         step("Debian packages", &mut || debian_packages())?;
         step("Python packages (target/test-venv)", &mut || python_packages(&root))?;
     }
-    step("formatting", &mut || run_command(Command::new("cargo").args(["fmt", "--all", "--check"])))?;
+    step("formatting", &mut || {
+        // The workspace's own crates; the vendored Boa keeps upstream's formatting.
+        let packages = ["worklet", "worklet-tests", "xtask"].iter().flat_map(|p| ["-p", p]);
+        run_command(Command::new("cargo").arg("fmt").args(packages).arg("--check"))
+    })?;
+    step("Boa patch series", &mut || crate::boa::verify_series(&root))?;
     step("plugin bundles", &mut || {
         let args = ["bundle", "worklet", "--release"].map(String::from);
         nice_plug_xtask::main_with_args("cargo xtask", args).map_err(|e| format!("{e:?}"))
     })?;
-    step("Rust tests", &mut || run_command(Command::new("cargo").args(["test", "--workspace", "--release"])))?;
+    step("Rust tests", &mut || {
+        // The plugin's crates alone build their dependencies with exactly the
+        // bundle's features (xtask's would change serde_json's, and so rebuild
+        // Boa and the plugin); xtask's tests build with xtask's own.
+        run_command(Command::new("cargo").args(["test", "--release", "-p", "worklet", "-p", "worklet-tests"]))?;
+        run_command(Command::new("cargo").args(["test", "--release", "-p", "xtask"]))
+    })?;
+    step("Boa's own tests", &mut || crate::boa::run_tests())?;
     step("standalone build", &mut || {
         run_command(Command::new("cargo").args(["build", "--release", "-p", "worklet", "--features", "standalone"]))
     })?;
@@ -81,7 +94,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
     Ok(())
 }
 
-fn run_command(command: &mut Command) -> Result<()> {
+pub(crate) fn run_command(command: &mut Command) -> Result<()> {
     let shown = format!("{command:?}");
     let status = command.status().map_err(|e| format!("cannot run {shown}: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("{shown} failed ({status})")) }

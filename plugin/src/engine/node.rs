@@ -259,11 +259,8 @@ impl Node {
                     .with_message("the processor has no process() method (process is not a function)")
                     .into());
             };
-            function.call(
-                &this,
-                &[self.inputs.value().clone(), self.outputs.value().clone(), parameters.into()],
-                realm.context(),
-            )
+            let args = [self.inputs.value().clone(), self.outputs.value().clone(), parameters.into()];
+            realm.budgeted(false, |context| function.call(&this, &args, context))
         });
         match result {
             Ok(active) => {

@@ -39,6 +39,16 @@ pub const OUTBOX_CAPACITY: usize = 4096;
 /// constructor that fills a ten-second table stays below one million. Twenty
 /// million stops `while (true) {}` in about a second at Boa's speed.
 pub const DEFAULT_LOOP_LIMIT: u64 = 20_000_000;
+/// Loop iterations one entry into JavaScript may run over every function it calls
+/// (runaway guard for a loop that calls a function that loops, which the
+/// per-frame limit bounds only by the product of the two): one `process()` call,
+/// one message task, one microtask checkpoint. As much as one frame may run.
+pub const DEFAULT_LOOP_BUDGET: u64 = DEFAULT_LOOP_LIMIT;
+/// How many times [`RealmConfig::loop_budget`] loading a module and constructing
+/// the processor may each run: they fill tables once, and are built off the
+/// audio path, so they get the time a build has (about five seconds at Boa's
+/// speed, the engine process's deadline).
+pub const BUILD_BUDGET_FACTOR: u64 = 5;
 /// Nested JavaScript calls before a `RangeError` (runaway recursion guard).
 pub const DEFAULT_RECURSION_LIMIT: usize = 400;
 
@@ -110,6 +120,9 @@ pub struct RealmConfig {
     pub module_roots: Vec<PathBuf>,
     /// Runaway guard: loop iterations per call frame.
     pub loop_limit: u64,
+    /// Runaway guard: loop iterations per entry into JavaScript, over all the
+    /// calls it makes (see [`DEFAULT_LOOP_BUDGET`]).
+    pub loop_budget: u64,
     /// Runaway guard: nested calls.
     pub recursion_limit: usize,
 }
@@ -121,6 +134,7 @@ impl RealmConfig {
             sample_rate,
             module_roots: Vec::new(),
             loop_limit: DEFAULT_LOOP_LIMIT,
+            loop_budget: DEFAULT_LOOP_BUDGET,
             recursion_limit: DEFAULT_RECURSION_LIMIT,
         }
     }
@@ -144,6 +158,8 @@ pub struct Realm {
     modules: Rc<ModuleSet>,
     /// An error that must stop the processor (a runaway microtask chain).
     fatal: Option<ScriptError>,
+    /// Loop iterations per entry into JavaScript ([`RealmConfig::loop_budget`]).
+    loop_budget: u64,
 }
 
 impl Realm {
@@ -171,12 +187,24 @@ impl Realm {
             let located = ScriptError::from_js(&e, Some("worklet:scope.js"), &mut context);
             ScriptError::new("InternalError", located.to_string())
         })?;
-        Ok(Self { context, internals, modules, fatal: None })
+        Ok(Self { context, internals, modules, fatal: None, loop_budget: config.loop_budget })
     }
 
     /// The Boa context (for the engine's own modules).
     pub(crate) fn context(&mut self) -> &mut Context {
         &mut self.context
+    }
+
+    /// Runs `entry`, one entry into the script's code, with the loop budget armed:
+    /// every loop iteration in it and in everything it calls spends one, and a
+    /// spent budget stops it with an uncatchable `RangeError`. The engine's own
+    /// JavaScript runs without a budget.
+    pub(crate) fn budgeted<R>(&mut self, build: bool, entry: impl FnOnce(&mut Context) -> R) -> R {
+        let budget = if build { self.loop_budget.saturating_mul(BUILD_BUDGET_FACTOR) } else { self.loop_budget };
+        self.context.set_loop_iteration_budget(budget);
+        let result = entry(&mut self.context);
+        self.context.set_loop_iteration_budget(u64::MAX);
+        result
     }
 
     /// The context's sample rate.
@@ -219,7 +247,8 @@ impl Realm {
     pub(crate) fn construct(&mut self, name: &str, options: &serde_json::Value, port_id: PortId) -> JsResult<JsObject> {
         let options = JsValue::from_json(options, &mut self.context)?;
         let args = [JsString::from(name).into(), options, port_id.into()];
-        let instance = self.internals.construct.clone().call(&JsValue::undefined(), &args, &mut self.context)?;
+        let construct = self.internals.construct.clone();
+        let instance = self.budgeted(true, |context| construct.call(&JsValue::undefined(), &args, context))?;
         instance.as_object().ok_or_else(|| JsNativeError::typ().with_message("processor is not an object").into())
     }
 
@@ -240,7 +269,11 @@ impl Realm {
     /// Runs the oldest deliverable message task and then a microtask checkpoint.
     /// Returns `false` when no task was ready.
     pub fn run_one_task(&mut self) -> bool {
-        let ran = self.call(&self.internals.run_task.clone(), &[]).map(|v| v.to_boolean());
+        let run_task = self.internals.run_task.clone();
+        let ran = self
+            .budgeted(false, |context| run_task.call(&JsValue::undefined(), &[], context))
+            .map(|v| v.to_boolean())
+            .map_err(|e| self.error(&e));
         self.run_microtasks();
         match ran {
             Ok(ran) => ran,
@@ -254,7 +287,7 @@ impl Realm {
     /// Performs a microtask checkpoint (runs all queued promise jobs), then
     /// reports the rejections that are still unhandled.
     pub fn run_microtasks(&mut self) {
-        match Jobs::checkpoint(&mut self.context) {
+        match self.budgeted(false, Jobs::checkpoint) {
             Checkpoint::Drained => {}
             Checkpoint::Failed(error) => {
                 let error = self.error(&error);
@@ -337,7 +370,7 @@ impl Realm {
     /// Evaluates a module from disk (see [`ModuleSet`] for the root rules).
     pub fn add_module_file(&mut self, path: &Path) -> Result<(), ScriptError> {
         let modules = self.modules.clone();
-        let result = modules.add_file(path, &mut self.context);
+        let result = self.budgeted(true, |context| modules.add_file(path, context));
         self.report_rejections();
         result
     }
@@ -357,7 +390,7 @@ impl Realm {
     /// Evaluates a module from an in-memory source named `name`.
     pub fn add_module_source(&mut self, name: &str, source: &str) -> Result<(), ScriptError> {
         let modules = self.modules.clone();
-        let result = modules.add_source(name, source, &mut self.context);
+        let result = self.budgeted(true, |context| modules.add_source(name, source, context));
         self.report_rejections();
         result
     }

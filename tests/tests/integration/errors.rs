@@ -133,6 +133,86 @@ fn an_infinite_loop_becomes_a_processorerror() {
 }
 
 #[test]
+fn a_loop_that_calls_a_function_that_loops_is_stopped_by_the_budget_of_the_call() {
+    // Each frame runs at most a thousand iterations per call, far below the
+    // per-frame limit; only the budget shared by the nested calls stops it.
+    let rendered = render_bounded(
+        "function spin() {
+  for (let i = 0; i < 1000; i++) {}
+}
+registerProcessor('p', class extends AudioWorkletProcessor {
+  process() {
+    for (;;) spin();
+  }
+});",
+    );
+    let errors = processor_errors(&rendered);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].1.contains("across nested calls"), "{}", errors[0].1);
+    assert!(errors[0].1.contains("runaway guard"), "{}", errors[0].1);
+    assert_eq!((errors[0].2.as_str(), errors[0].3), ("test.js", 2), "located at the loop that spent the budget");
+}
+
+#[test]
+fn loops_in_callbacks_of_native_functions_spend_the_same_budget() {
+    let rendered = render_bounded(
+        "registerProcessor('p', class extends AudioWorkletProcessor {
+  process() {
+    new Array(1e6).fill(0).forEach(() => {
+      for (let i = 0; i < 1e5; i++) {}
+    });
+    return true;
+  }
+});",
+    );
+    let errors = processor_errors(&rendered);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].1.contains("across nested calls"), "{}", errors[0].1);
+    assert_eq!(errors[0].3, 4, "located at the inner loop");
+}
+
+#[test]
+fn every_process_call_gets_a_fresh_budget() {
+    // Five quanta of five million iterations each: more than one budget in all,
+    // less than one per call.
+    let rendered = render_bounded(
+        "function work() { for (let i = 0; i < 1000; i++) {} }
+registerProcessor('p', class extends AudioWorkletProcessor {
+  process(inputs, outputs) {
+    if (currentFrame < 640) for (let n = 0; n < 5000; n++) work();
+    outputs[0][0].fill(1);
+    return true;
+  }
+});",
+    );
+    assert_eq!(processor_errors(&rendered), [], "no call exceeded its budget");
+    assert!(rendered.output[0].iter().all(|&s| s == 1.0), "every quantum played");
+}
+
+#[test]
+fn a_runaway_message_listener_is_reported_and_the_node_keeps_playing() {
+    let (send, receive) = mpsc::channel();
+    std::thread::spawn(move || {
+        let spec =
+            RenderSpec { posts: vec![Post { frame: 0, port: PortName::Node, data: json!("go") }], ..connected(256) };
+        let source = "function spin() { for (let i = 0; i < 1000; i++) {} }
+registerProcessor('p', class extends AudioWorkletProcessor {
+  constructor() { super(); this.port.onmessage = () => { for (;;) spin(); }; }
+  process(inputs, outputs) { outputs[0][0].fill(1); return true; }
+});";
+        let _ = send.send(render_source(source, &spec));
+    });
+    let rendered = receive.recv_timeout(Duration::from_secs(120)).expect("the budget stops the listener");
+    let console = console(&rendered);
+    assert_eq!(console.len(), 1, "{console:?}");
+    assert!(console[0].starts_with("Uncaught RangeError"), "{}", console[0]);
+    assert!(console[0].contains("across nested calls"), "{}", console[0]);
+    assert!(console[0].ends_with("(test.js:1:19)"), "located at the loop: {}", console[0]);
+    assert_eq!(processor_errors(&rendered), [], "a listener's error is not a processorerror");
+    assert!(rendered.output[0].iter().all(|&s| s == 1.0), "the node keeps playing");
+}
+
+#[test]
 fn an_endless_microtask_chain_becomes_a_processorerror_instead_of_hanging_the_thread() {
     let rendered = render_bounded(
         "registerProcessor('p', class extends AudioWorkletProcessor {
