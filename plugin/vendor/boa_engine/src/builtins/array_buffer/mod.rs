@@ -16,7 +16,9 @@ pub(crate) mod utils;
 #[cfg(test)]
 mod tests;
 
+use std::any::Any;
 use std::ops::{Deref, DerefMut};
+use std::ptr::NonNull;
 
 use aligned_vec::{ABox, AVec, ConstAlign};
 pub use shared::SharedArrayBuffer;
@@ -197,12 +199,105 @@ impl BufferObject {
     }
 }
 
+/// Bytes that an embedder owns, seen by an `ArrayBuffer` (see
+/// [`JsArrayBuffer::from_external`](crate::object::builtins::JsArrayBuffer::from_external)).
+pub(crate) struct ExternalBlock {
+    ptr: NonNull<u8>,
+    len: usize,
+    /// Keeps the bytes alive; dropped when the buffer is detached or collected.
+    _owner: Box<dyn Any>,
+}
+
+impl std::fmt::Debug for ExternalBlock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExternalBlock")
+            .field("ptr", &self.ptr)
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ExternalBlock {
+    /// # Safety
+    ///
+    /// See [`JsArrayBuffer::from_external`](crate::object::builtins::JsArrayBuffer::from_external).
+    pub(crate) unsafe fn new(ptr: NonNull<u8>, len: usize, owner: Box<dyn Any>) -> Self {
+        Self {
+            ptr,
+            len,
+            _owner: owner,
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: `new`'s contract: `ptr` is valid for reads and writes of `len` bytes
+        // while `_owner` lives, and nothing else writes them while this borrow lives.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `bytes`; `&mut self` makes this the only borrow Boa holds.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len) }
+    }
+}
+
+/// The `[[ArrayBufferData]]` of an `ArrayBuffer`: a block Boa allocated, or bytes an
+/// embedder owns.
+#[derive(Debug)]
+pub(crate) enum ByteBlock {
+    Owned(AlignedVec<u8>),
+    External(ExternalBlock),
+}
+
+impl ByteBlock {
+    fn len(&self) -> usize {
+        match self {
+            Self::Owned(vec) => vec.len(),
+            Self::External(block) => block.len,
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Owned(vec) => vec,
+            Self::External(block) => block.bytes(),
+        }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match self {
+            Self::Owned(vec) => vec,
+            Self::External(block) => block.bytes_mut(),
+        }
+    }
+
+    /// The bytes as a block Boa owns: the block itself, or a copy of external bytes
+    /// (whose owner is then dropped).
+    #[cfg(feature = "experimental")]
+    fn into_owned(self) -> AlignedVec<u8> {
+        match self {
+            Self::Owned(vec) => vec,
+            Self::External(block) => AlignedVec::from_slice(64, block.bytes()),
+        }
+    }
+}
+
+impl Clone for ByteBlock {
+    /// A clone never aliases external bytes: it copies them into a block of its own.
+    fn clone(&self) -> Self {
+        match self {
+            Self::Owned(vec) => Self::Owned(vec.clone()),
+            Self::External(block) => Self::Owned(AlignedVec::from_slice(64, block.bytes())),
+        }
+    }
+}
+
 /// The internal representation of an `ArrayBuffer` object.
 #[derive(Debug, Clone, Trace, Finalize, JsData)]
 pub struct ArrayBuffer {
     /// The `[[ArrayBufferData]]` internal slot.
     #[unsafe_ignore_trace]
-    data: Option<AlignedVec<u8>>,
+    data: Option<ByteBlock>,
 
     /// The `[[ArrayBufferMaxByteLength]]` internal slot.
     max_byte_len: Option<u64>,
@@ -214,37 +309,51 @@ pub struct ArrayBuffer {
 impl ArrayBuffer {
     pub(crate) fn from_data(data: AlignedVec<u8>, detach_key: JsValue) -> Self {
         Self {
-            data: Some(data),
+            data: Some(ByteBlock::Owned(data)),
+            max_byte_len: None,
+            detach_key,
+        }
+    }
+
+    pub(crate) fn from_external(block: ExternalBlock, detach_key: JsValue) -> Self {
+        Self {
+            data: Some(ByteBlock::External(block)),
             max_byte_len: None,
             detach_key,
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.data.as_ref().map_or(0, AlignedVec::len)
+        self.data.as_ref().map_or(0, ByteBlock::len)
     }
 
     pub(crate) fn bytes(&self) -> Option<&[u8]> {
-        self.data.as_deref()
+        self.data.as_ref().map(ByteBlock::bytes)
     }
 
     pub(crate) fn bytes_mut(&mut self) -> Option<&mut [u8]> {
-        self.data.as_deref_mut()
+        self.data.as_mut().map(ByteBlock::bytes_mut)
     }
 
-    pub(crate) fn vec_mut(&mut self) -> Option<&mut AlignedVec<u8>> {
-        self.data.as_mut()
+    /// Whether the buffer shows bytes an embedder owns.
+    pub(crate) fn is_external(&self) -> bool {
+        matches!(self.data, Some(ByteBlock::External(_)))
     }
 
     /// Sets the maximum byte length of the buffer, returning the previous value if present.
+    ///
+    /// A buffer over external memory stays fixed-length: its bytes cannot grow.
     pub(crate) fn set_max_byte_length(&mut self, max_byte_len: u64) -> Option<u64> {
+        if self.is_external() {
+            return None;
+        }
         self.max_byte_len.replace(max_byte_len)
     }
 
     /// Gets the inner bytes of the buffer without accessing the current atomic length.
     #[track_caller]
     pub(crate) fn bytes_with_len(&self, len: usize) -> Option<&[u8]> {
-        if let Some(s) = self.data.as_deref() {
+        if let Some(s) = self.bytes() {
             Some(&s[..len])
         } else {
             None
@@ -254,7 +363,7 @@ impl ArrayBuffer {
     /// Gets the mutable inner bytes of the buffer without accessing the current atomic length.
     #[track_caller]
     pub(crate) fn bytes_with_len_mut(&mut self, len: usize) -> Option<&mut [u8]> {
-        if let Some(s) = self.data.as_deref_mut() {
+        if let Some(s) = self.bytes_mut() {
             Some(&mut s[..len])
         } else {
             None
@@ -264,7 +373,7 @@ impl ArrayBuffer {
     /// Gets the underlying vector for this buffer.
     #[must_use]
     pub fn data(&self) -> Option<&[u8]> {
-        self.data.as_deref()
+        self.bytes()
     }
 
     /// Resizes the buffer to the new size, clamped to the maximum byte length if present.
@@ -275,10 +384,18 @@ impl ArrayBuffer {
                 .into());
         };
 
-        let Some(buf) = self.vec_mut() else {
-            return Err(JsNativeError::typ()
-                .with_message("ArrayBuffer.resize: cannot resize a detached buffer")
-                .into());
+        let buf = match self.data.as_mut() {
+            Some(ByteBlock::Owned(vec)) => vec,
+            Some(ByteBlock::External(_)) => {
+                return Err(JsNativeError::typ()
+                    .with_message("ArrayBuffer.resize: cannot resize a buffer over external memory")
+                    .into());
+            }
+            None => {
+                return Err(JsNativeError::typ()
+                    .with_message("ArrayBuffer.resize: cannot resize a detached buffer")
+                    .into());
+            }
         };
 
         if new_byte_length > max_byte_len {
@@ -296,6 +413,11 @@ impl ArrayBuffer {
     /// Detaches the inner data of this `ArrayBuffer`, returning the original buffer if still
     /// present.
     ///
+    /// A buffer over external memory (see
+    /// [`JsArrayBuffer::from_external`](crate::object::builtins::JsArrayBuffer::from_external))
+    /// lets go of the bytes and their owner and returns an empty block: the bytes stay
+    /// with their owner.
+    ///
     /// # Errors
     ///
     /// Throws an error if the provided detach key is invalid.
@@ -306,7 +428,10 @@ impl ArrayBuffer {
                 .into());
         }
 
-        Ok(self.data.take())
+        Ok(self.data.take().map(|block| match block {
+            ByteBlock::Owned(vec) => vec,
+            ByteBlock::External(_) => AlignedVec::new(64),
+        }))
     }
 
     /// `IsDetachedBuffer ( arrayBuffer )`
@@ -788,7 +913,7 @@ impl ArrayBuffer {
         };
 
         // 5. If IsDetachedBuffer(arrayBuffer) is true, throw a TypeError exception.
-        let Some(mut bytes) = buf.borrow_mut().data_mut().data.take() else {
+        let Some(block) = buf.borrow_mut().data_mut().data.take() else {
             return Err(JsNativeError::typ()
                 .with_message("cannot transfer a detached buffer")
                 .into());
@@ -807,11 +932,14 @@ impl ArrayBuffer {
 
         // 8. If arrayBuffer.[[ArrayBufferDetachKey]] is not undefined, throw a TypeError exception.
         if !buf.borrow().data().detach_key.is_undefined() {
-            buf.borrow_mut().data_mut().data = Some(bytes);
+            buf.borrow_mut().data_mut().data = Some(block);
             return Err(JsNativeError::typ()
                 .with_message("cannot transfer a buffer with a detach key")
                 .into());
         }
+
+        // External bytes are copied into a block of the new buffer's own (step 14 allows it).
+        let mut bytes = block.into_owned();
 
         // Effectively, the next steps only create a new object for the same vec, so we can skip all
         // those steps and just make a single check + trigger the realloc.
@@ -827,7 +955,7 @@ impl ArrayBuffer {
         // 16. Return newBuffer.
         if let Some(new_max_len) = new_max_len {
             if new_len > new_max_len {
-                buf.borrow_mut().data_mut().data = Some(bytes);
+                buf.borrow_mut().data_mut().data = Some(ByteBlock::Owned(bytes));
                 return Err(JsNativeError::range()
                     .with_message("`length` cannot be bigger than `maxByteLength`")
                     .into());
@@ -851,7 +979,7 @@ impl ArrayBuffer {
             context.root_shape(),
             prototype,
             ArrayBuffer {
-                data: Some(bytes),
+                data: Some(ByteBlock::Owned(bytes)),
                 max_byte_len: new_max_len,
                 detach_key: JsValue::undefined(),
             },
@@ -904,7 +1032,7 @@ impl ArrayBuffer {
             Self {
                 // 6. Set obj.[[ArrayBufferData]] to block.
                 // 7. Set obj.[[ArrayBufferByteLength]] to byteLength.
-                data: Some(block),
+                data: Some(ByteBlock::Owned(block)),
                 // 8. If allocatingResizableBuffer is true, then
                 //    c. Set obj.[[ArrayBufferMaxByteLength]] to maxByteLength.
                 max_byte_len,

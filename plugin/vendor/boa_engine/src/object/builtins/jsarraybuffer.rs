@@ -1,7 +1,7 @@
 //! A Rust API wrapper for Boa's `ArrayBuffer` Builtin ECMAScript Object
 use crate::{
     Context, JsResult, JsValue,
-    builtins::array_buffer::ArrayBuffer,
+    builtins::array_buffer::{ArrayBuffer, ExternalBlock},
     context::intrinsics::StandardConstructors,
     error::JsNativeError,
     object::{JsObject, internal_methods::get_prototype_from_constructor},
@@ -9,6 +9,7 @@ use crate::{
 };
 use boa_gc::{Finalize, GcRef, GcRefMut, Trace};
 use std::ops::Deref;
+use std::ptr::NonNull;
 
 #[doc(inline)]
 pub use crate::builtins::array_buffer::AlignedVec;
@@ -130,6 +131,69 @@ impl JsArrayBuffer {
         );
 
         Ok(Self { inner: obj })
+    }
+
+    /// Creates an `ArrayBuffer` over `len` bytes at `ptr` that the embedder owns (the
+    /// linear memory of a WebAssembly instance, a device buffer), without copying them.
+    ///
+    /// JavaScript reads and writes those bytes in place through typed arrays and
+    /// `DataView`s. The buffer keeps `owner` alive and drops it when it is detached or
+    /// collected; only the detach key `detach_key` can detach it (per ECMAScript, a
+    /// buffer whose key is not `undefined` cannot be detached from JavaScript, e.g. by
+    /// `transfer()`). It is fixed-length. A clone of its data, and `transfer()` with the
+    /// right key, copy the bytes into a block of their own.
+    ///
+    /// To hand JavaScript a larger view of memory that grew in place (or moved), detach
+    /// this buffer with `detach_key` and create a new one.
+    ///
+    /// # Safety
+    ///
+    /// - `ptr` must be valid for reads and writes of `len` bytes for as long as `owner`
+    ///   is alive (it may be dangling when `len` is 0).
+    /// - While the buffer is attached, the bytes must not be freed or moved, and no
+    ///   Rust reference to them may be alive while JavaScript runs. Boa borrows them
+    ///   only for the duration of one operation on the buffer and never across a call
+    ///   into JavaScript or into a native function, so code that writes them through a
+    ///   raw pointer between those operations (a WebAssembly engine running an export)
+    ///   does not alias a borrow.
+    /// - `owner` must not hold garbage-collected values (it is not traced).
+    ///
+    /// # Errors
+    ///
+    /// Throws if `len` exceeds the host's maximum buffer size.
+    pub unsafe fn from_external<T: 'static>(
+        ptr: NonNull<u8>,
+        len: usize,
+        owner: T,
+        detach_key: JsValue,
+        context: &mut Context,
+    ) -> JsResult<Self> {
+        if len as u64 > context.host_hooks().max_buffer_size(context) {
+            return Err(JsNativeError::range()
+                .with_message("cannot create a buffer that exceeds the maximum buffer size")
+                .into());
+        }
+        let prototype = context
+            .intrinsics()
+            .constructors()
+            .array_buffer()
+            .prototype();
+        // SAFETY: the caller upholds the same contract.
+        let block = unsafe { ExternalBlock::new(ptr, len, Box::new(owner)) };
+        let inner = JsObject::new(
+            context.root_shape(),
+            prototype,
+            ArrayBuffer::from_external(block, detach_key),
+        );
+        Ok(Self { inner })
+    }
+
+    /// Whether this buffer shows bytes the embedder owns (see
+    /// [`JsArrayBuffer::from_external`]); `false` once it is detached.
+    #[inline]
+    #[must_use]
+    pub fn is_external(&self) -> bool {
+        self.inner.borrow().data().is_external()
     }
 
     /// Set a maximum length for the underlying array buffer.
@@ -371,6 +435,119 @@ mod tests {
 
         buffer.detach(&JsValue::undefined()).unwrap();
         assert_eq!(buffer.to_vec(), None);
+    }
+
+    /// Bytes owned outside Boa, with a flag set when their owner is dropped.
+    struct Owner {
+        bytes: Box<[u8]>,
+        dropped: std::rc::Rc<std::cell::Cell<bool>>,
+    }
+
+    impl Drop for Owner {
+        fn drop(&mut self) {
+            self.dropped.set(true);
+        }
+    }
+
+    fn external(
+        len: usize,
+        key: &JsValue,
+        context: &mut Context,
+    ) -> (JsArrayBuffer, *mut u8, std::rc::Rc<std::cell::Cell<bool>>) {
+        let dropped = std::rc::Rc::new(std::cell::Cell::new(false));
+        let mut owner = Owner {
+            bytes: vec![0u8; len].into_boxed_slice(),
+            dropped: dropped.clone(),
+        };
+        let ptr = owner.bytes.as_mut_ptr();
+        // SAFETY: the boxed bytes live in `owner`, which the buffer keeps alive; the
+        // test writes them through `ptr` only while no JavaScript runs.
+        let buffer = unsafe {
+            JsArrayBuffer::from_external(NonNull::new(ptr).unwrap(), len, owner, key.clone(), context)
+        }
+        .unwrap();
+        (buffer, ptr, dropped)
+    }
+
+    #[test]
+    fn external_buffer_shows_the_owners_bytes_both_ways() {
+        use crate::{Source, js_string, property::Attribute};
+        let context = &mut Context::default();
+        let key = JsValue::from(js_string!("key"));
+        let (buffer, ptr, _) = external(8, &key, context);
+        assert!(buffer.is_external());
+        assert_eq!(buffer.byte_length(), 8);
+        context
+            .register_global_property(js_string!("buf"), buffer.clone(), Attribute::all())
+            .unwrap();
+        context
+            .eval(Source::from_bytes("new Uint8Array(buf)[3] = 7"))
+            .unwrap();
+        // SAFETY: no JavaScript runs while the test reads and writes the bytes.
+        unsafe {
+            assert_eq!(*ptr.add(3), 7);
+            *ptr.add(5) = 9;
+        }
+        let read = context
+            .eval(Source::from_bytes("new DataView(buf).getUint8(5)"))
+            .unwrap();
+        assert_eq!(read.as_number(), Some(9.0));
+        // `slice()` copies: writing the copy leaves the owner's bytes alone.
+        context
+            .eval(Source::from_bytes("new Uint8Array(buf.slice(0, 4))[0] = 1"))
+            .unwrap();
+        // SAFETY: as above.
+        assert_eq!(unsafe { *ptr }, 0);
+    }
+
+    #[test]
+    fn external_buffer_detaches_only_with_its_key_and_drops_its_owner() {
+        use crate::{Source, js_string, property::Attribute};
+        let context = &mut Context::default();
+        let key = JsValue::from(js_string!("key"));
+        let (buffer, _, dropped) = external(4, &key, context);
+        context
+            .register_global_property(js_string!("buf"), buffer.clone(), Attribute::all())
+            .unwrap();
+        assert!(buffer.detach(&JsValue::undefined()).is_err());
+        #[cfg(feature = "experimental")]
+        {
+            let transfer = context.eval(Source::from_bytes("buf.transfer()"));
+            assert!(
+                transfer.is_err(),
+                "a buffer with a detach key cannot be transferred"
+            );
+        }
+        assert!(!dropped.get());
+        assert!(buffer.detach(&key).unwrap().is_empty());
+        assert!(dropped.get(), "detaching lets go of the owner");
+        assert!(!buffer.is_external());
+        let length = context
+            .eval(Source::from_bytes("buf.byteLength"))
+            .unwrap();
+        assert_eq!(length.as_number(), Some(0.0));
+    }
+
+    #[test]
+    fn external_buffer_is_fixed_length_and_copied_by_clones() {
+        let context = &mut Context::default();
+        let (buffer, ptr, _) = external(4, &JsValue::undefined(), context);
+        let buffer = buffer.with_max_byte_length(64);
+        assert!(buffer.borrow_mut().data_mut().resize(8).is_err());
+        let copy = buffer.borrow().data().clone();
+        // SAFETY: no JavaScript runs while the test writes the bytes.
+        unsafe { *ptr = 3 };
+        assert_eq!(copy.data(), Some(&[0u8, 0, 0, 0][..]), "the clone has its own bytes");
+        assert_eq!(buffer.to_vec(), Some(vec![3u8, 0, 0, 0]));
+    }
+
+    #[test]
+    fn collected_external_buffer_drops_its_owner() {
+        let context = &mut Context::default();
+        let (buffer, _, dropped) = external(4, &JsValue::undefined(), context);
+        drop(buffer);
+        boa_gc::force_collect();
+        assert!(dropped.get());
     }
 
     #[test]
