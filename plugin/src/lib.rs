@@ -19,6 +19,8 @@
 //! * [`cli`] — the `worklet` command line (`render`, `check`, `bench`). The caller's thread.
 //! * [`sys`] — the only `unsafe` code: flush-to-zero, the allocation-counting
 //!   global allocator, and what is done about render threads that never finish.
+//! * [`user_cache`] — the per-user cache folder (engine launcher, compiled
+//!   WebAssembly).
 //!
 //! Lifecycle of a script: the modules are evaluated in order into one scope
 //! (`registerProcessor` calls fill the processor map), a node is constructed
@@ -38,6 +40,7 @@ pub mod plugin;
 pub mod port;
 pub mod render;
 pub mod sys;
+pub mod user_cache;
 
 /// Everything built from this crate counts heap use on real-time threads.
 #[global_allocator]

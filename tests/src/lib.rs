@@ -136,11 +136,15 @@ impl Harness {
     /// Loads `source`, constructs its first processor and delivers what the
     /// constructor sent.
     pub fn new(source: &str) -> Self {
+        Self::with_options(source, &worklet::engine::NodeOptions::default())
+    }
+
+    /// [`Harness::new`] with these node options.
+    pub fn with_options(source: &str, options: &worklet::engine::NodeOptions) -> Self {
         let mut realm = realm(source);
         let name = worklet::engine::offline::first_processor(&mut realm).expect("a processor is registered");
         let (main, router) = worklet::port::channel_pair();
-        let options = worklet::engine::NodeOptions::default();
-        let instance = worklet::engine::Instance::new(realm, router, &name, &options, Some(1)).expect("node");
+        let instance = worklet::engine::Instance::new(realm, router, &name, options, Some(1)).expect("node");
         let inputs = worklet::engine::AudioBuses::silent(instance.node().input_channels());
         let outputs = worklet::engine::AudioBuses::silent(instance.node().output_channels());
         let params = worklet::engine::ParamFrame::constant(instance.node().initial_values());
@@ -226,4 +230,10 @@ pub fn in_own_process_with(name: &str, env: &[(&str, &str)]) -> String {
 /// body returns early otherwise, so `--ignored` alone runs nothing harmful).
 pub fn own_process() -> bool {
     std::env::var_os(OWN_PROCESS).is_some()
+}
+
+/// `new Uint8Array([...])`: JavaScript source for the bytes of a wasm module.
+pub fn js_bytes(bytes: &[u8]) -> String {
+    let list: Vec<String> = bytes.iter().map(u8::to_string).collect();
+    format!("new Uint8Array([{}])", list.join(","))
 }

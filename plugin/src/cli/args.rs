@@ -79,7 +79,7 @@ pub struct RenderArgs {
     /// Render in an engine process of its own: a crash, the memory cap or the watchdog ends that process with a clear error (exit status 3).
     #[arg(long)]
     pub isolated: bool,
-    /// With --isolated: the engine process's address-space cap, in MiB.
+    /// With --isolated: the engine process's memory cap, in MiB.
     #[arg(long = "memory-cap", value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(64..=1 << 20))]
     pub memory_cap: u64,
     /// With --isolated: kill the engine process when loading or a render quantum takes longer than this, in seconds.

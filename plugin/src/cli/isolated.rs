@@ -3,7 +3,7 @@
 //! what the engine process writes).
 //!
 //! The supervisor runs the same executable with the same arguments and
-//! [`CHILD_ENV`] set. That engine process caps its own address space (see
+//! [`CHILD_ENV`] set. That engine process caps its own memory (see
 //! [`crate::sys::limits`]) before it reads a module, renders as usual, and writes
 //! heartbeat lines to its stderr while it loads and renders. The supervisor
 //! relays its stdout and stderr (without the heartbeats), kills it when no
@@ -63,7 +63,7 @@ impl Heartbeat {
         if !in_engine_process() {
             return Ok(None);
         }
-        crate::sys::limits::cap_address_space(args.memory_cap << 20)
+        crate::sys::limits::cap_memory(args.memory_cap << 20)
             .map_err(|e| Failure::io(format!("--memory-cap: cannot cap the engine process: {e}")))?;
         Ok(Some(Self { last: None }))
     }

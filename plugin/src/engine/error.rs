@@ -119,11 +119,15 @@ fn name_and_message(error: &JsError, context: &mut Context) -> (String, String) 
     }
 }
 
-/// Boa's runtime-limit errors, worded for processor authors.
+/// Boa's runtime-limit errors, worded for processor authors. The engine's own
+/// uncatchable errors (wasm past its deadline) carry their wording already.
 fn runaway_message(message: &str) -> String {
-    match message.strip_prefix("RuntimeLimitError: ") {
-        Some(rest) => format!("{rest} (runaway guard: the script was stopped)"),
-        None => message.to_owned(),
+    if let Some(rest) = message.strip_prefix("RuntimeLimitError: ") {
+        format!("{rest} (runaway guard: the script was stopped)")
+    } else if let Some(rest) = message.strip_prefix("EnginePanic: ") {
+        rest.to_owned()
+    } else {
+        message.to_owned()
     }
 }
 

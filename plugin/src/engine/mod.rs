@@ -24,6 +24,7 @@ mod parse;
 pub mod quantum;
 pub mod realm;
 pub mod source_scan;
+pub mod wasm;
 
 pub use error::ScriptError;
 pub use events::{MainEvent, PortName, TimedEvent};

@@ -125,6 +125,8 @@ pub struct RealmConfig {
     pub loop_budget: u64,
     /// Runaway guard: nested calls.
     pub recursion_limit: usize,
+    /// What the realm's WebAssembly may use.
+    pub wasm: super::wasm::WasmLimits,
 }
 
 impl RealmConfig {
@@ -136,6 +138,7 @@ impl RealmConfig {
             loop_limit: DEFAULT_LOOP_LIMIT,
             loop_budget: DEFAULT_LOOP_BUDGET,
             recursion_limit: DEFAULT_RECURSION_LIMIT,
+            wasm: super::wasm::WasmLimits::default(),
         }
     }
 }
@@ -183,7 +186,7 @@ impl Realm {
             next_port: Cell::new(FIRST_CHANNEL_PORT),
             created: std::time::Instant::now(),
         });
-        let internals = install(&mut context).map_err(|e| {
+        let internals = install(&mut context, config.wasm).map_err(|e| {
             let located = ScriptError::from_js(&e, Some("worklet:scope.js"), &mut context);
             ScriptError::new("InternalError", located.to_string())
         })?;
@@ -197,11 +200,13 @@ impl Realm {
 
     /// Runs `entry`, one entry into the script's code, with the loop budget armed:
     /// every loop iteration in it and in everything it calls spends one, and a
-    /// spent budget stops it with an uncatchable `RangeError`. The engine's own
-    /// JavaScript runs without a budget.
+    /// spent budget stops it with an uncatchable `RangeError`; wasm it calls gets
+    /// the matching deadline (`wasm::limits`). The engine's own JavaScript runs
+    /// without a budget.
     pub(crate) fn budgeted<R>(&mut self, build: bool, entry: impl FnOnce(&mut Context) -> R) -> R {
         let budget = if build { self.loop_budget.saturating_mul(BUILD_BUDGET_FACTOR) } else { self.loop_budget };
         self.context.set_loop_iteration_budget(budget);
+        super::wasm::arm_deadline(&self.context, build);
         let result = entry(&mut self.context);
         self.context.set_loop_iteration_budget(u64::MAX);
         result
@@ -396,6 +401,14 @@ impl Realm {
     }
 }
 
+impl Drop for Realm {
+    /// Frees what JavaScript and WebAssembly hold of each other before the context
+    /// goes (a buffer keeps its store alive; a store holds imported functions).
+    fn drop(&mut self) {
+        super::wasm::teardown(&self.context);
+    }
+}
+
 /// "Uncaught TypeError: message (file:line:col)".
 pub fn uncaught_text(error: &ScriptError) -> String {
     let location = error.location();
@@ -427,7 +440,7 @@ fn rejection_text(reason: &JsValue, context: &mut Context) -> String {
     }
 }
 
-fn install(context: &mut Context) -> JsResult<Internals> {
+fn install(context: &mut Context, wasm: super::wasm::WasmLimits) -> JsResult<Internals> {
     let native = ObjectInitializer::new(context)
         .function(NativeFunction::from_fn_ptr(native_console), js_string!("console"), 2)
         .function(NativeFunction::from_fn_ptr(native_post), js_string!("post"), 2)
@@ -443,7 +456,15 @@ fn install(context: &mut Context) -> JsResult<Internals> {
         .property(js_string!("globalPortId"), SCOPE_PORT, Attribute::READONLY)
         .build();
     evaluate_internal(context, "worklet:lang.js", include_str!("js/lang.js"), &[native.clone().into()])?;
-    let clone = evaluate_internal(context, "worklet:clone.js", include_str!("js/clone.js"), &[native.clone().into()])?;
+    let wasm_natives = super::wasm::natives(context);
+    let wasm_side = evaluate_internal(context, "worklet:wasm.js", include_str!("js/wasm.js"), &[wasm_natives.into()])?;
+    super::wasm::install(&wasm_side, wasm, context)?;
+    let clone = evaluate_internal(
+        context,
+        "worklet:clone.js",
+        include_str!("js/clone.js"),
+        &[native.clone().into(), wasm_side],
+    )?;
     let dom = evaluate_internal(context, "worklet:dom.js", include_str!("js/dom.js"), &[native.clone().into()])?;
     let internals =
         evaluate_internal(context, "worklet:scope.js", include_str!("js/scope.js"), &[native.into(), clone, dom])?;

@@ -22,9 +22,13 @@
 //! | `$ref` | `id` | the object defined by `$def` `id` (shared and cyclic references) |
 //! | `$object` | `{...}` | a plain object that itself has a single `$` key |
 //! | `$port` | index | the message's transferred port at that index |
+//! | `$WebAssembly.Module` | base64 of the module's bytes | a `WebAssembly.Module` |
 //!
 //! Typed-array elements use the number encoding above (BigInt arrays: decimal
 //! strings). `serialize`/`deserialize` in `engine/js/clone.js` are the script side.
+//! On the node side (command line, editor console) a module may also be named by
+//! its file, `{"$WebAssembly.Module": "@path/to/dsp.wasm"}`; [`read_module_files`]
+//! replaces that with the file's bytes before the message is sent.
 
 use serde_json::{Map, Value};
 
@@ -127,6 +131,11 @@ fn check_tag(tag: &str, body: &Value, depth: usize) -> Result<(), WireError> {
         "$set" => body.as_array().ok_or_else(bad)?.iter().try_for_each(|v| check(v, depth)),
         "$object" => body.as_object().ok_or_else(bad)?.values().try_for_each(|v| check(v, depth)),
         "$boxed" => check(body, depth),
+        "$WebAssembly.Module" => {
+            let text = body.as_str().ok_or_else(bad)?;
+            let base64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=');
+            text.bytes().all(base64).then_some(()).ok_or_else(bad)
+        }
         "$ArrayBuffer" => {
             let bytes = body.as_array().ok_or_else(bad)?;
             bytes.iter().all(|b| b.as_u64().is_some_and(|b| b < 256)).then_some(()).ok_or_else(bad)
@@ -203,8 +212,35 @@ fn display_tag(tag: &str, body: &Value, buffers: &mut std::collections::HashMap<
             Some(Value::Array(slice.chunks_exact(width).map(|chunk| element(kind, chunk)).collect()))
         }
         "$ArrayBuffer" => Some(body.clone()),
+        "$WebAssembly.Module" => {
+            let bytes = body.as_str()?.trim_end_matches('=').len() * 3 / 4;
+            Some(Value::String(format!("WebAssembly.Module ({bytes} bytes)")))
+        }
         _ if TYPED_ARRAYS.contains(&&tag[1..]) => Some(body.clone()),
         _ => Some(Value::Object(Map::from_iter([(tag.to_owned(), display(body, buffers))]))),
+    }
+}
+
+/// Replaces every `{"$WebAssembly.Module": "@FILE"}` in a message written by hand
+/// (command line, editor console) with the bytes of `FILE`, read relative to
+/// `base`. The error names the file that could not be read.
+pub fn read_module_files(value: &mut Value, base: &std::path::Path) -> Result<(), String> {
+    match value {
+        Value::Array(items) => items.iter_mut().try_for_each(|v| read_module_files(v, base)),
+        Value::Object(map) => {
+            if map.len() == 1
+                && let Some(Value::String(text)) = map.get_mut("$WebAssembly.Module")
+                && let Some(file) = text.strip_prefix('@')
+            {
+                use base64::Engine as _;
+                let path = base.join(file);
+                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                *text = base64::engine::general_purpose::STANDARD.encode(bytes);
+                return Ok(());
+            }
+            map.values_mut().try_for_each(|v| read_module_files(v, base))
+        }
+        _ => Ok(()),
     }
 }
 

@@ -48,7 +48,7 @@ pub struct PipelineConfig {
     pub isolation: Option<EngineProcess>,
 }
 
-/// Default address-space cap of an engine process: enough for real scripts
+/// Default memory cap of an engine process: enough for real scripts
 /// (Boa, a 64 MiB stack, large buffers), small enough to stop a memory bomb fast.
 pub const DEFAULT_MEMORY_CAP: u64 = 1 << 30;
 /// Default watchdog deadline of an engine process's build or quantum.

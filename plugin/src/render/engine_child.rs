@@ -52,8 +52,11 @@ fn run() -> io::Result<()> {
     };
     // Its render thread's stack overflow is then named on stderr, as the parent expects.
     crate::sys::stack_overflow::report_overflows();
+    // An engine process is Worklet's own: its WebAssembly may use signal-based traps
+    // (wasmtime's handlers pass every other signal on, to the overflow report too).
+    crate::engine::wasm::engine::use_signal_traps();
     if setup.memory_cap > 0 {
-        crate::sys::limits::cap_address_space(setup.memory_cap)?;
+        crate::sys::limits::cap_memory(setup.memory_cap)?;
     }
     let memory = GenerationMemory::open(&setup.memory, setup.layout)?;
     let config = PipelineConfig {

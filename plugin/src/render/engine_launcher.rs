@@ -32,6 +32,9 @@ static ENGINE_HOST: AtomicBool = AtomicBool::new(false);
 /// First thing in a program's `main`: when the process was started as an engine
 /// process, runs it and exits; otherwise notes that this executable can be one.
 pub fn dispatch() {
+    // A program that calls this is Worklet's own (never a plugin host), so its
+    // WebAssembly may use signal-based traps.
+    crate::engine::wasm::engine::use_signal_traps();
     if std::env::var_os(ENGINE_ENV).is_some_and(|v| v == GENERATION) {
         std::process::exit(super::engine_child::main());
     }
@@ -61,21 +64,8 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// The launcher's path in the cache, written (again) there if it is missing or
 /// not this build's: checked at each activation, since a cache may be cleared.
 fn installed_launcher() -> Result<PathBuf, String> {
-    let dir = cache_dir().ok_or("no cache folder (HOME is not set)")?;
+    let dir = crate::user_cache::folder().ok_or("no cache folder (HOME is not set)")?;
     install(&dir, LAUNCHER).map_err(|e| format!("cannot write the engine launcher to {}: {e}", dir.display()))
-}
-
-/// The per-user cache folder for Worklet.
-fn cache_dir() -> Option<PathBuf> {
-    let var = |name| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    let base = if cfg!(windows) {
-        var("LOCALAPPDATA")
-    } else if cfg!(target_os = "macos") {
-        var("HOME").map(|home| home.join("Library/Caches"))
-    } else {
-        var("XDG_CACHE_HOME").or_else(|| var("HOME").map(|home| home.join(".cache")))
-    };
-    Some(base?.join("worklet"))
 }
 
 /// Writes `bytes` as an executable named after their hash into `dir`, unless a

@@ -34,7 +34,7 @@ pub(crate) struct Setup {
     /// The shared memory's file and shape.
     pub(crate) memory: PathBuf,
     pub(crate) layout: Layout,
-    /// The address-space cap, in bytes (0: none).
+    /// The memory cap, in bytes (0: none).
     pub(crate) memory_cap: u64,
     /// Each slot's value as the playing generation left it and as last requested
     /// (`NaN` where none), so the new one starts where the old one is. Values

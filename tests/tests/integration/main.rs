@@ -34,3 +34,5 @@ mod rejections;
 mod stress;
 mod stuck;
 mod swaps;
+mod wasm_api;
+mod wasm_guard;

@@ -1,10 +1,12 @@
 // Structured clone over the wire format, and console formatting.
 //
 // Evaluated once per realm on the render thread, before scope.js, as a single
-// function expression; Rust passes the object it returns to scope.js. The wire
+// function expression called with the realm's natives and wasm.js's clone hooks;
+// Rust passes the object it returns to scope.js. A WebAssembly.Module travels as
+// its bytes ("$WebAssembly.Module": base64), as browsers clone it. The wire
 // format is plain JSON with single-key "$tag" objects for what JSON cannot say;
 // it is documented in README.md ("Wire format") and mirrored in port/wire.rs.
-(function workletClone(native) {
+(function workletClone(native, wasm) {
   'use strict';
 
   const MAX_DEPTH = 256;
@@ -35,7 +37,8 @@
   const fail = () => { throw new TypeError('brand'); };
   const hasBrand = (check, value) => { try { check(value); return true; } catch { return false; } };
   const UNCLONEABLE = ['Promise', 'WeakMap', 'WeakSet', 'WeakRef', 'SharedArrayBuffer', 'MessagePort',
-    'FinalizationRegistry', 'Generator', 'AsyncGenerator', 'Proxy'];
+    'FinalizationRegistry', 'Generator', 'AsyncGenerator', 'Proxy', 'WebAssembly.Instance', 'WebAssembly.Memory',
+    'WebAssembly.Table', 'WebAssembly.Global'];
   function kindOf(value) {
     if (typeof value === 'function') return 'Function';
     if (ArrayBuffer.isView(value)) return value instanceof DataView ? 'DataView' : 'TypedArray';
@@ -43,6 +46,7 @@
     // Plain objects, the common case, skip the brand checks (each one throws).
     const prototype = Object.getPrototypeOf(value);
     if (prototype === Object.prototype || prototype === null) return 'Object';
+    if (wasm.isModule(value)) return 'WebAssembly.Module';
     for (const [kind, check] of BRANDS) if (hasBrand(check, value)) return kind;
     if (value instanceof Error) return 'Error';
     const tag = brand(value);
@@ -160,6 +164,7 @@
           const message = Object.prototype.hasOwnProperty.call(value, 'message') ? String(value.message) : '';
           return { $error: { name, message } };
         }
+        case 'WebAssembly.Module': return { '$WebAssembly.Module': wasm.moduleToWire(value) };
         case 'ArrayBuffer': {
           if (native.isDetached(value)) throw domError('DataCloneError', 'a detached ArrayBuffer could not be cloned');
           return { $ArrayBuffer: Array.from(new Uint8Array(value)) };
@@ -290,6 +295,7 @@
           return register(error);
         }
         case '$boxed': return register(Object(decode(body)));
+        case '$WebAssembly.Module': return register(wasm.moduleFromWire(body));
         case '$ArrayBuffer': {
           if (!Array.isArray(body)) throw new TypeError('malformed $ArrayBuffer');
           return register(new Uint8Array(body).buffer);
