@@ -312,3 +312,93 @@ fn global_volume_applies_settings_sent_to_the_scope() {
     assert!((rendered.output[0][1000] - 0.5).abs() < 1e-7);
     assert!((rendered.output[0][1100] - 0.4).abs() < 1e-7);
 }
+
+/// Renders `file` with the factory biquad's parameters and options.
+fn biquad_like(file: &str, kind: &str, steps: &[(&str, f32, u64)]) -> Vec<Vec<f32>> {
+    let frames = 9_600;
+    let input = vec![sine(300.0, 0.5, frames), sine(5_000.0, 0.25, frames)];
+    let rendered = render_factory(
+        file,
+        &RenderSpec {
+            frames: frames as u64,
+            input: Some(input),
+            options: json!({"processorOptions": {"type": kind}}),
+            automation: steps
+                .iter()
+                .map(|&(name, value, frame)| ParamStep { name: name.into(), value, frame })
+                .collect(),
+            ..RenderSpec::default()
+        },
+    );
+    rendered.output
+}
+
+#[test]
+fn the_wasm_biquad_is_the_javascript_biquad_sample_for_sample() {
+    // Steps inside a quantum make `frequency` a-rate for that quantum.
+    let steps = [("frequency", 2_000.0, 0), ("Q", 3.0, 0), ("gain", 6.0, 0), ("frequency", 700.0, 4_000)];
+    for kind in ["lowpass", "highpass", "bandpass", "notch", "peaking", "lowshelf", "highshelf"] {
+        let js = biquad_like("biquad.js", kind, &steps);
+        let wasm = biquad_like("biquad-wasm.js", kind, &steps);
+        assert_eq!(js.len(), 2);
+        assert!(rms(&js[0]) > 0.01, "{kind}: the filter passes something");
+        for (channel, (a, b)) in js.iter().zip(&wasm).enumerate() {
+            let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+            assert!(worst == 0.0, "{kind}, channel {channel}: differs by up to {worst}");
+        }
+    }
+}
+
+#[test]
+fn the_wasm_oscillator_is_the_javascript_oscillator() {
+    for kind in ["sine", "sawtooth", "square"] {
+        let render = |file: &str| {
+            render_factory(
+                file,
+                &RenderSpec {
+                    frames: 24_000,
+                    input: None,
+                    options: json!({"numberOfInputs": 0, "outputChannelCount": [2], "processorOptions": {"type": kind}}),
+                    automation: vec![
+                        ParamStep { name: "frequency".into(), value: 220.0, frame: 0 },
+                        ParamStep { name: "detune".into(), value: 700.0, frame: 10_050 },
+                        ParamStep { name: "gain".into(), value: 0.8, frame: 0 },
+                    ],
+                    ..RenderSpec::default()
+                },
+            )
+            .output
+        };
+        let (js, wasm) = (render("oscillator.js"), render("oscillator-wasm.js"));
+        assert_eq!(wasm.len(), 2);
+        assert_eq!(wasm[0], wasm[1], "{kind}: every channel has the waveform");
+        let worst = js[0].iter().zip(&wasm[0]).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+        assert!(worst < 1e-6, "{kind}: differs from oscillator.js by up to {worst}");
+    }
+}
+
+#[test]
+fn the_wasm_reverb_decays_at_its_decay_time_and_mixes() {
+    let frames = 96_000;
+    let reverb = |params: &[(&str, f32)], left: Vec<f32>| {
+        render_factory("reverb-wasm.js", &spec(vec![left, vec![0.0; frames]], params)).output
+    };
+    let dry = reverb(&[("mix", 0.0)], sine(440.0, 0.5, frames));
+    let expected = sine(440.0, 0.5, frames);
+    let worst = dry[0].iter().zip(&expected).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    assert!(worst < 1e-6, "mix 0 is the dry signal (off by {worst})");
+    assert!(dry[1].iter().all(|&s| s.abs() < 1e-6), "and the silent side stays silent");
+
+    let wet = reverb(&[("mix", 1.0), ("low", 2.0), ("mid", 2.0), ("predelay", 20.0)], impulse(frames));
+    let window = |channel: &[f32], from: f64| {
+        let start = (from * RATE) as usize;
+        rms(&channel[start..start + 9_600])
+    };
+    for channel in &wet {
+        // A decay time of 2 s is -60 dB in 2 s: -30 dB from 0.3 s to 1.3 s.
+        let decay = db(window(channel, 1.3) / window(channel, 0.3));
+        assert!((-36.0..=-24.0).contains(&decay), "decayed {decay:.1} dB in a second");
+    }
+    assert!(wet[0][..900].iter().all(|&s| s.abs() < 1e-9), "nothing before the 20 ms pre-delay");
+    assert!(rms(&wet[1]) > 1e-4, "an impulse on the left reaches the right");
+}
