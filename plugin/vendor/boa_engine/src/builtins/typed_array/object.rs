@@ -340,6 +340,14 @@ fn canonical_numeric_index_string(argument: &JsString) -> Option<f64> {
         return Some(-0.0);
     }
 
+    // Every ToString of a Number starts with a digit, `-`, `I` (Infinity) or `N`
+    // (NaN), so no other string can pass step 3: `length`, `set`, `subarray` and
+    // the other names scripts read off typed arrays return here without being
+    // parsed as a number and printed back.
+    if !matches!(argument.code_unit_at(0), Some(0x30..=0x39 | 0x2D | 0x49 | 0x4E)) {
+        return None;
+    }
+
     // 2. Let n be ! ToNumber(argument).
     let n = argument.to_number();
 

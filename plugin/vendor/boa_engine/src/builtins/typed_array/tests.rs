@@ -1,4 +1,4 @@
-use crate::{JsNativeErrorKind, TestAction, run_test_actions};
+use crate::{JsNativeErrorKind, JsValue, TestAction, js_string, run_test_actions};
 
 #[test]
 fn uint8array_constructor_length() {
@@ -180,5 +180,30 @@ fn typedarray_exotic_prevent_extensions() {
         TestAction::run("Object.preventExtensions(fixedLengthWithOffset1);"),
         TestAction::assert("!Object.isExtensible(fixedLength1)"),
         TestAction::assert("!Object.isExtensible(fixedLengthWithOffset1)"),
+    ]);
+}
+
+#[test]
+fn string_keys_that_are_not_canonical_numbers_are_ordinary_properties() {
+    run_test_actions([
+        TestAction::run("let a = new Float32Array(2); a.foo = 7; a['-0'] = 5; a['1.5'] = 9; a['01'] = 3;"),
+        TestAction::assert_eq("a.length", 2),
+        TestAction::assert_eq("a.foo", 7),
+        // Canonical numeric strings address elements (and never become properties)...
+        TestAction::assert_eq("a['-0']", JsValue::undefined()),
+        TestAction::assert_eq("a['1.5']", JsValue::undefined()),
+        TestAction::assert_eq("'1.5' in a", false),
+        TestAction::assert_eq("a['Infinity'] = 1; a.Infinity", JsValue::undefined()),
+        TestAction::assert_eq("a['NaN'] = 1; a.NaN", JsValue::undefined()),
+        TestAction::assert_eq("a['-Infinity'] = 1; a['-Infinity']", JsValue::undefined()),
+        TestAction::assert_eq("a['1e+21'] = 1; a['1e+21']", JsValue::undefined()),
+        // ...while other strings, even ones that parse as numbers, are plain keys.
+        TestAction::assert_eq("a['01']", 3),
+        TestAction::assert_eq("a['+1'] = 4; a['+1']", 4),
+        TestAction::assert_eq("a[' 1'] = 6; a[' 1']", 6),
+        TestAction::assert_eq("a['Inf'] = 8; a.Inf", 8),
+        TestAction::assert_eq("a['N'] = 2; a.N", 2),
+        TestAction::assert_eq("a[''] = 1; a['']", 1),
+        TestAction::assert_eq("Object.keys(a).join()", js_string!("0,1,foo,01,+1, 1,Inf,N,")),
     ]);
 }
