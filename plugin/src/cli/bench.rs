@@ -1,7 +1,8 @@
 //! `worklet bench`: speed, host-thread cost, underruns, hot swap and memory,
 //! measured over the same pipeline the plugin uses (the caller's thread plays
 //! the host; render threads or engine processes are real), in-process,
-//! isolated, or both side by side in one run.
+//! isolated, or both side by side in one run; or two processors side by side
+//! (`--against`).
 
 use std::io::Write;
 
@@ -28,6 +29,10 @@ struct Report {
     rtf: f64,
     bare_rtf: f64,
     overhead: f64,
+    /// Mean time of a whole quantum in the bare loop (tasks, `process()`, the
+    /// engine around it), and of `process()` alone, in µs.
+    quantum_us: f64,
+    process_us: f64,
     render_us: Percentiles,
     host_ns_per_block: HostCost,
     underruns: u64,
@@ -59,14 +64,40 @@ struct Ratios {
     memory: f64,
 }
 
+/// `--against`: two processors measured side by side in one run.
+#[derive(Debug, Serialize)]
+struct Versus {
+    processor: Report,
+    against: Report,
+    /// How many times faster the first is: `rtf` and `bare_rtf` divided, the
+    /// times (`render_p50`, `quantum`, `process`) the other way round.
+    speedup: Speedup,
+}
+
+#[derive(Debug, Serialize)]
+struct Speedup {
+    rtf: f64,
+    bare_rtf: f64,
+    render_p50: f64,
+    quantum: f64,
+    process: f64,
+}
+
 pub(crate) fn run(args: &BenchArgs, stdout: &mut dyn Write) -> Result<(), Failure> {
-    let recipe = recipe(args)?;
+    let mut recipes = vec![recipe(args, &args.modules)?];
+    if !args.against.is_empty() {
+        recipes.push(recipe(args, &args.against)?);
+    }
     let host_block = args.host_block as usize;
     let frames = (args.seconds * args.sample_rate).round() as usize;
-    let mut bare = Bare::new(&recipe, args.sample_rate)?;
-    // Warm the engine up before anything is timed.
-    bare.run(frames / 20);
-    bare.reset();
+    let mut bares = Vec::with_capacity(recipes.len());
+    for recipe in &recipes {
+        let mut bare = Bare::new(recipe, args.sample_rate)?;
+        // Warm the engine up before anything is timed.
+        bare.run(frames / 20);
+        bare.reset();
+        bares.push(bare);
+    }
 
     let mut config = PipelineConfig::new(args.sample_rate, host_block);
     config.realtime_priority = args.realtime;
@@ -78,13 +109,16 @@ pub(crate) fn run(args: &BenchArgs, stdout: &mut dyn Write) -> Result<(), Failur
         Isolation::Both => &[Isolation::InProcess, Isolation::Isolated],
         ref one => std::slice::from_ref(one),
     };
-    let mut groups = Vec::with_capacity(modes.len());
-    for mode in modes {
-        let mut config = config.clone();
-        if *mode == Isolation::Isolated {
-            config.isolation = Some(EngineProcess::new(super::isolated::engine_exe()?));
+    // (index of the recipe, engine mode, its instances)
+    let mut groups = Vec::with_capacity(modes.len() * recipes.len());
+    for (index, recipe) in recipes.iter().enumerate() {
+        for mode in modes {
+            let mut config = config.clone();
+            if *mode == Isolation::Isolated {
+                config.isolation = Some(EngineProcess::new(super::isolated::engine_exe()?));
+            }
+            groups.push((index, *mode, Group::start(config, recipe, args.instances as usize)?));
         }
-        groups.push((*mode, Group::start(config, &recipe, args.instances as usize)?));
     }
 
     if args.realtime {
@@ -92,34 +126,42 @@ pub(crate) fn run(args: &BenchArgs, stdout: &mut dyn Write) -> Result<(), Failur
         crate::render::priority::request_realtime(crate::render::priority::HOST_PRIORITY);
     }
     let blocks = frames.div_ceil(host_block);
-    let swap_at = args.hot_swap.then_some((blocks / 3, &recipe));
     if args.realtime {
-        bare.run(frames);
-        // One mode after the other, each paced by the clock from its start.
-        for (_, group) in &mut groups {
+        for bare in &mut bares {
+            bare.run(frames);
+        }
+        // One after the other, each paced by the clock from its start.
+        for (index, _, group) in &mut groups {
+            let swap_at = args.hot_swap.then_some((blocks / 3, &recipes[*index]));
             group.drive(blocks, true, swap_at)?;
         }
     } else {
-        // Bare and pipeline segments alternate so every mode sees the same
-        // machine (frequency scaling, other load).
+        // Bare and pipeline segments alternate so every mode and processor sees
+        // the same machine (frequency scaling, other load).
         let segment = blocks.div_ceil(ROUNDS);
         let mut done = 0;
         while done < blocks {
             let n = segment.min(blocks - done);
-            bare.run(n * host_block);
-            for (_, group) in &mut groups {
+            for bare in &mut bares {
+                bare.run(n * host_block);
+            }
+            for (index, _, group) in &mut groups {
+                let swap_at = args.hot_swap.then_some((blocks / 3, &recipes[*index]));
                 group.drive(n, false, swap_at)?;
             }
             done += n;
         }
     }
-    for (_, group) in &mut groups {
+    for (_, _, group) in &mut groups {
         group.finish_swap(args.realtime)?;
     }
-    let bare_rtf = bare.rtf(args.sample_rate);
     let mut reports: Vec<Report> =
-        groups.iter_mut().map(|(mode, group)| report(args, *mode, group, bare_rtf)).collect();
+        groups.iter_mut().map(|(index, mode, group)| report(args, *mode, group, &bares[*index])).collect();
     let text = match (reports.pop(), reports.pop()) {
+        (Some(against), Some(processor)) if !args.against.is_empty() => {
+            let versus = Versus { speedup: speedup(&processor, &against), processor, against };
+            if args.json { serde_json::to_string(&versus).map_err(Failure::io)? } else { versus_text(&versus) }
+        }
         (Some(isolated), Some(in_process)) => {
             let comparison = Comparison { ratios: ratios(&in_process, &isolated), in_process, isolated };
             if args.json { serde_json::to_string(&comparison).map_err(Failure::io)? } else { compared(&comparison) }
@@ -131,13 +173,15 @@ pub(crate) fn run(args: &BenchArgs, stdout: &mut dyn Write) -> Result<(), Failur
                 human(&one)
             }
         }
-        _ => unreachable!("one or two modes"),
+        _ => unreachable!("one or two groups"),
     };
     writeln!(stdout, "{text}").map_err(Failure::io)
 }
 
-fn report(args: &BenchArgs, mode: Isolation, group: &mut Group, bare_rtf: f64) -> Report {
+fn report(args: &BenchArgs, mode: Isolation, group: &mut Group, bare: &Bare) -> Report {
     let rtf = group.rtf();
+    let bare_rtf = bare.rtf(args.sample_rate);
+    let (quantum_us, process_us) = bare.quantum_and_process_us();
     Report {
         processor: group.processor.clone(),
         isolation: if mode == Isolation::Isolated { "isolated" } else { "in-process" },
@@ -148,6 +192,8 @@ fn report(args: &BenchArgs, mode: Isolation, group: &mut Group, bare_rtf: f64) -
         rtf,
         bare_rtf,
         overhead: bare_rtf / rtf - 1.0,
+        quantum_us,
+        process_us,
         render_us: group.render_us(),
         host_ns_per_block: group.host_cost(),
         underruns: group.underruns(),
@@ -170,10 +216,20 @@ fn ratios(in_process: &Report, isolated: &Report) -> Ratios {
     }
 }
 
-fn recipe(args: &BenchArgs) -> Result<Recipe, Failure> {
-    let roots = module_roots(&args.modules, args.root.as_deref())?;
-    let modules = args
-        .modules
+fn speedup(processor: &Report, against: &Report) -> Speedup {
+    let (a, b) = (processor, against);
+    Speedup {
+        rtf: a.rtf / b.rtf,
+        bare_rtf: a.bare_rtf / b.bare_rtf,
+        render_p50: b.render_us.p50 / a.render_us.p50,
+        quantum: b.quantum_us / a.quantum_us,
+        process: b.process_us / a.process_us,
+    }
+}
+
+fn recipe(args: &BenchArgs, paths: &[std::path::PathBuf]) -> Result<Recipe, Failure> {
+    let roots = module_roots(paths, args.root.as_deref())?;
+    let modules = paths
         .iter()
         .map(|path| {
             let text = std::fs::read_to_string(path).map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
@@ -196,6 +252,10 @@ fn human(report: &Report) -> String {
     );
     text +=
         &format!("  rtf {:.1} (bare {:.1}, overhead {:+.1} %)\n", report.rtf, report.bare_rtf, report.overhead * 100.0);
+    text += &format!(
+        "  bare loop per quantum: {:.2} µs, of which process() {:.2} µs\n",
+        report.quantum_us, report.process_us
+    );
     let r = report.render_us;
     text += &format!(
         "  render per quantum: p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs, max {:.1} µs\n",
@@ -227,5 +287,21 @@ fn compared(comparison: &Comparison) -> String {
         r.host_p99,
         r.render_p50,
         r.memory
+    )
+}
+
+fn versus_text(versus: &Versus) -> String {
+    let s = &versus.speedup;
+    format!(
+        "{}\n{}\n{} ÷ {}: rtf {:.1}x, bare rtf {:.1}x, render p50 {:.1}x, quantum {:.1}x, process() {:.1}x",
+        human(&versus.processor),
+        human(&versus.against),
+        versus.processor.processor,
+        versus.against.processor,
+        s.rtf,
+        s.bare_rtf,
+        s.render_p50,
+        s.quantum,
+        s.process
     )
 }

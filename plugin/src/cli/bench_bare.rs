@@ -18,6 +18,8 @@ pub(super) struct Bare {
     frame: u64,
     rendered: u64,
     time: Duration,
+    /// `process()`'s own time and calls when the totals were last reset.
+    process_before: (Duration, u64),
 }
 
 impl Bare {
@@ -42,7 +44,16 @@ impl Bare {
         }
         let outputs = AudioBuses::silent(instance.node().output_channels());
         let params = ParamFrame::constant(instance.node().initial_values());
-        Ok(Self { instance, inputs, outputs, params, frame: 0, rendered: 0, time: Duration::ZERO })
+        Ok(Self {
+            instance,
+            inputs,
+            outputs,
+            params,
+            frame: 0,
+            rendered: 0,
+            time: Duration::ZERO,
+            process_before: (Duration::ZERO, 0),
+        })
     }
 
     /// Renders `frames` more frames, adding to the totals.
@@ -62,6 +73,16 @@ impl Bare {
     pub(super) fn reset(&mut self) {
         self.rendered = 0;
         self.time = Duration::ZERO;
+        self.process_before = self.instance.node().process_time();
+    }
+
+    /// Mean microseconds per quantum: the whole quantum (tasks, `process()`, the
+    /// engine around it) and `process()` alone.
+    pub(super) fn quantum_and_process_us(&self) -> (f64, f64) {
+        let quanta = (self.rendered / RENDER_QUANTUM as u64).max(1) as f64;
+        let (time, calls) = self.instance.node().process_time();
+        let process = (time - self.process_before.0).as_secs_f64() / (calls - self.process_before.1).max(1) as f64;
+        (self.time.as_secs_f64() * 1e6 / quanta, process * 1e6)
     }
 
     /// Audio seconds per wall second so far.

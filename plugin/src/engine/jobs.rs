@@ -77,6 +77,11 @@ impl Jobs {
     /// Performs a microtask checkpoint on `context` (whose executor is a `Jobs`).
     pub(crate) fn checkpoint(context: &mut Context) -> Checkpoint {
         let Some(jobs) = context.downcast_job_executor::<Self>() else { return Checkpoint::Drained };
+        if jobs.idle() {
+            // Nothing to run: the checkpoint is only its last step.
+            context.clear_kept_objects();
+            return Checkpoint::Drained;
+        }
         jobs.runaway.set(false);
         match context.run_jobs() {
             Err(error) => Checkpoint::Failed(error),
@@ -106,6 +111,16 @@ impl Jobs {
         if let Some(jobs) = context.downcast_job_executor::<Self>() {
             jobs.rejected.borrow_mut().retain(|p| !JsObject::equals(p, promise));
         }
+    }
+
+    /// Whether no job of any kind is queued and no rejection awaits its report.
+    fn idle(&self) -> bool {
+        self.promise.borrow().is_empty()
+            && self.asynchronous.borrow().is_empty()
+            && self.generic.borrow().is_empty()
+            && self.finalization.borrow().is_empty()
+            && self.rejected.borrow().is_empty()
+            && self.overflow.get() == 0
     }
 
     fn track(&self, promise: &JsObject, operation: OperationType) {

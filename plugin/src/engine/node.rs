@@ -80,6 +80,8 @@ pub struct Node {
     nonfinite: u64,
     /// The report of the first one, until it is taken.
     nonfinite_report: Option<String>,
+    /// Time spent inside `process()` itself, and how many calls.
+    process_time: (std::time::Duration, u64),
 }
 
 impl Node {
@@ -148,6 +150,7 @@ impl Node {
             site,
             nonfinite: 0,
             nonfinite_report: None,
+            process_time: (std::time::Duration::ZERO, 0),
         };
         match realm.construct(name, &options.constructor_options, port_id) {
             Ok(processor) => node.processor = Some(processor),
@@ -195,6 +198,12 @@ impl Node {
     /// NaN and infinite output samples replaced by silence so far.
     pub fn nonfinite_samples(&self) -> u64 {
         self.nonfinite
+    }
+
+    /// Total time spent inside `process()` and the number of calls (for `worklet
+    /// bench`: what the script costs, apart from the engine around it).
+    pub fn process_time(&self) -> (std::time::Duration, u64) {
+        self.process_time
     }
 
     /// The warning about the first non-finite output sample, once.
@@ -260,7 +269,11 @@ impl Node {
                     .into());
             };
             let args = [self.inputs.value().clone(), self.outputs.value().clone(), parameters.into()];
-            realm.budgeted(false, |context| function.call(&this, &args, context))
+            let started = std::time::Instant::now();
+            let result = realm.budgeted(false, |context| function.call(&this, &args, context));
+            self.process_time.0 += started.elapsed();
+            self.process_time.1 += 1;
+            result
         });
         match result {
             Ok(active) => {

@@ -108,6 +108,8 @@ pub(crate) struct ScopeState {
     outbox: RefCell<Outbox>,
     next_port: Cell<PortId>,
     created: std::time::Instant,
+    /// Messages queued on the realm's ports (`scope.js` keeps it current).
+    queued: Cell<u32>,
 }
 
 /// Limits and facts fixed when a realm is created.
@@ -185,6 +187,7 @@ impl Realm {
             outbox: RefCell::new(Outbox::default()),
             next_port: Cell::new(FIRST_CHANNEL_PORT),
             created: std::time::Instant::now(),
+            queued: Cell::new(0),
         });
         let internals = install(&mut context, config.wasm).map_err(|e| {
             let located = ScriptError::from_js(&e, Some("worklet:scope.js"), &mut context);
@@ -272,8 +275,12 @@ impl Realm {
     }
 
     /// Runs the oldest deliverable message task and then a microtask checkpoint.
-    /// Returns `false` when no task was ready.
+    /// Returns `false` when no task was ready (at once, without entering
+    /// JavaScript, when no port has a message queued).
     pub fn run_one_task(&mut self) -> bool {
+        if self.state().queued.get() == 0 {
+            return false;
+        }
         let run_task = self.internals.run_task.clone();
         let ran = self
             .budgeted(false, |context| run_task.call(&JsValue::undefined(), &[], context))
@@ -453,6 +460,7 @@ fn install(context: &mut Context, wasm: super::wasm::WasmLimits) -> JsResult<Int
         .function(NativeFunction::from_fn_ptr(native_entangle), js_string!("entangle"), 0)
         .function(NativeFunction::from_fn_ptr(native_transfer), js_string!("transfer"), 3)
         .function(NativeFunction::from_fn_ptr(native_now), js_string!("now"), 0)
+        .function(NativeFunction::from_fn_ptr(native_queued), js_string!("queued"), 1)
         .property(js_string!("globalPortId"), SCOPE_PORT, Attribute::READONLY)
         .build();
     evaluate_internal(context, "worklet:lang.js", include_str!("js/lang.js"), &[native.clone().into()])?;
@@ -627,6 +635,13 @@ fn native_transfer(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsRe
         None => moved,
     };
     Ok(moved.into())
+}
+
+/// `queued(count)`: how many messages the realm's ports hold now.
+fn native_queued(_: &JsValue, args: &[JsValue], context: &mut Context) -> JsResult<JsValue> {
+    let count = args.first().cloned().unwrap_or_default().to_u32(context)?;
+    state(context).queued.set(count);
+    Ok(JsValue::undefined())
 }
 
 /// Milliseconds since the realm was made (`Event.timeStamp`).
