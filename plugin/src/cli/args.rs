@@ -40,8 +40,8 @@ pub struct RenderArgs {
     /// Processor to construct (default: the first registered).
     #[arg(long, value_name = "NAME")]
     pub processor: Option<String>,
-    /// AudioWorkletNodeOptions as JSON: numberOfInputs, numberOfOutputs, outputChannelCount, parameterData, processorOptions.
-    #[arg(long, value_name = "JSON")]
+    /// AudioWorkletNodeOptions as JSON (or @FILE.json): numberOfInputs, numberOfOutputs, outputChannelCount, parameterData, processorOptions.
+    #[arg(long, value_name = "JSON|@FILE")]
     pub options: Option<String>,
     /// Input from a WAV file (its rate becomes the sample rate).
     #[arg(long, value_name = "FILE.wav", conflicts_with = "input_signal")]
@@ -64,11 +64,11 @@ pub struct RenderArgs {
     /// Set an AudioParam: NAME=VALUE for the whole render, NAME=VALUE@FRAME from FRAME on (repeatable).
     #[arg(long = "param", value_name = "NAME=VALUE[@FRAME]")]
     pub params: Vec<String>,
-    /// node.port.postMessage(JSON) before the quantum containing FRAME (repeatable).
-    #[arg(long = "post", value_name = "FRAME:JSON")]
+    /// node.port.postMessage(JSON) before the quantum containing FRAME; FRAME:@FILE.json reads it from a file (repeatable).
+    #[arg(long = "post", value_name = "FRAME:JSON|FRAME:@FILE")]
     pub posts: Vec<String>,
     /// audioWorklet.port.postMessage(JSON), same timing (repeatable).
-    #[arg(long = "post-global", value_name = "FRAME:JSON")]
+    #[arg(long = "post-global", value_name = "FRAME:JSON|FRAME:@FILE")]
     pub posts_global: Vec<String>,
     /// Write the node's first output as a 32-bit float WAV.
     #[arg(long, value_name = "FILE.wav")]
@@ -138,6 +138,10 @@ pub struct BenchArgs {
     /// generation (as in the plugin), or both, measured side by side in one run.
     #[arg(long, value_enum, default_value_t = Isolation::InProcess)]
     pub isolation: Isolation,
+    /// Another processor's modules, measured side by side in the same run (its
+    /// rounds alternate with the first one's), with the ratios of the two.
+    #[arg(long, value_name = "MODULE.js", num_args = 1.., conflicts_with = "isolation")]
+    pub against: Vec<PathBuf>,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,

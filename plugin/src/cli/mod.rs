@@ -13,6 +13,7 @@ mod bench_bare;
 mod bench_group;
 mod check;
 pub mod isolated;
+mod json_arg;
 mod render;
 pub mod signal;
 pub mod wav;

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::args::RenderArgs;
 use super::isolated::Heartbeat;
 use super::signal::InputSignal;
-use super::{Failure, load_modules, wav};
+use super::{Failure, json_arg, load_modules, wav};
 use crate::engine::{ParamStep, PortName, Post, RenderError, RenderSpec, render};
 
 /// Sample rate when neither `--sample-rate` nor `--input` gives one.
@@ -43,9 +43,7 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
         (None, None, None) => sample_rate.round() as u64,
     };
     let options = match &args.options {
-        Some(text) => {
-            serde_json::from_str(text).map_err(|e| Failure::usage(format!("--options: invalid JSON: {e}")))?
-        }
+        Some(text) => json_arg::parse("--options", text, text)?,
         None => Value::Null,
     };
     let input = match file {
@@ -131,7 +129,7 @@ fn progress_bar(frames: u64, sample_rate: f64) -> ProgressBar {
     bar
 }
 
-/// `FRAME:JSON`.
+/// `FRAME:JSON` or `FRAME:@FILE.json`.
 fn parse_post(text: &str, port: PortName) -> Result<Post, Failure> {
     let flag = if port == PortName::Node { "--post" } else { "--post-global" };
     let (frame, json) =
@@ -140,7 +138,7 @@ fn parse_post(text: &str, port: PortName) -> Result<Post, Failure> {
         .trim()
         .parse()
         .map_err(|_| Failure::usage(format!("{flag} '{text}': '{frame}' is not a frame number")))?;
-    let data = serde_json::from_str(json).map_err(|e| Failure::usage(format!("{flag} '{text}': invalid JSON: {e}")))?;
+    let data = json_arg::parse(flag, text, json)?;
     Ok(Post { frame, port, data })
 }
 

@@ -27,9 +27,13 @@ pub(super) struct ConsolePanel {
 }
 
 /// Parses what the user typed into a message: JSON in the wire format
-/// (`{"$Float32Array": [1, 2]}` sends a typed array).
+/// (`{"$Float32Array": [1, 2]}` sends a typed array;
+/// `{"$WebAssembly.Module": "@/path/dsp.wasm"}` a module read from that file, a
+/// relative path being relative to the home folder).
 pub(super) fn parse_input(text: &str) -> Result<Value, String> {
-    let value: Value = serde_json::from_str(text.trim()).map_err(|e| format!("not JSON: {e}"))?;
+    let mut value: Value = serde_json::from_str(text.trim()).map_err(|e| format!("not JSON: {e}"))?;
+    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")).unwrap_or_default();
+    wire::read_module_files(&mut value, std::path::Path::new(&home)).map_err(|e| format!("cannot read {e}"))?;
     wire::validate(&value).map_err(|e| e.to_string())?;
     Ok(value)
 }
@@ -162,6 +166,12 @@ mod tests {
         assert!(parse_input("{\"$Float32Array\": [1, 2]}").is_ok());
         assert!(parse_input("ping").unwrap_err().starts_with("not JSON"));
         assert!(parse_input("{\"$nope\": 1}").unwrap_err().contains("malformed"));
+        let wasm = std::env::temp_dir().join(format!("worklet-console-{}.wasm", std::process::id()));
+        std::fs::write(&wasm, b"\0asm\x01\0\0\0").unwrap();
+        let typed = format!("{{\"$WebAssembly.Module\": \"@{}\"}}", wasm.display());
+        assert_eq!(parse_input(&typed).unwrap(), serde_json::json!({"$WebAssembly.Module": "AGFzbQEAAAA="}));
+        std::fs::remove_file(&wasm).unwrap();
+        assert!(parse_input("{\"$WebAssembly.Module\": \"@/nonexistent/x.wasm\"}").unwrap_err().contains("x.wasm"));
     }
 
     #[test]
