@@ -22,6 +22,8 @@
 //! * [`linear_memory`] — `WebAssembly.Memory`'s buffer over the linear memory
 //!   itself (the realm's thread).
 //! * [`compiled_code`] — compiled WebAssembly loaded back from the user's cache.
+//! * [`signal_handlers`] — reading which handler a signal has (tests of wasm
+//!   inside a host's process).
 
 #![allow(unsafe_code)]
 
@@ -34,6 +36,7 @@ pub mod own_library;
 pub mod reentry;
 pub mod ring;
 pub mod shared_memory;
+pub mod signal_handlers;
 pub mod stack_overflow;
 pub mod threads;
 pub mod wait_word;

@@ -35,4 +35,7 @@ mod stress;
 mod stuck;
 mod swaps;
 mod wasm_api;
+mod wasm_cli;
 mod wasm_guard;
+mod wasm_signals;
+mod wasm_toolchains;

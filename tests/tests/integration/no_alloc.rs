@@ -56,3 +56,49 @@ fn host_process_never_allocates() {
     run(&mut live, &[128; 64], &[ParamChange { offset: 0, slot: 0, normalized: 1.0 }], Some(false));
     assert_eq!(live.pipeline.telemetry().active_generation(), 2, "the swap happened inside the checked calls");
 }
+
+#[test]
+fn host_process_never_allocates_around_wasm_processors() {
+    let mut live = Live::new(config(512), factory_recipe("biquad-wasm.js"));
+    let input: Vec<Vec<f32>> =
+        (0..2).map(|c| (0..512).map(|i| ((i * (c + 3)) as f32 * 0.01).sin() * 0.5).collect()).collect();
+    let run = |live: &mut Live, sizes: &[usize], changes: &[ParamChange]| {
+        let mut heard = 0.0f32;
+        for &size in sizes {
+            let inputs: Vec<&[f32]> = input.iter().map(|c| &c[..size]).collect();
+            let mut output = vec![vec![0.0f32; size]; 2];
+            let mut outputs: Vec<&mut [f32]> = output.iter_mut().map(Vec::as_mut_slice).collect();
+            let changes: Vec<ParamChange> = changes.iter().filter(|c| (c.offset as usize) < size).copied().collect();
+            let before = violations_here();
+            no_alloc(|| live.host.process(&inputs, &mut outputs, &changes));
+            assert_eq!(violations_here(), before, "HostSide::process allocated (block of {size})");
+            live.settle();
+            heard = output.iter().flatten().fold(heard, |peak, x| peak.max(x.abs()));
+            assert!(output.iter().flatten().all(|x| x.is_finite()));
+        }
+        heard
+    };
+    let sizes = [1, 7, 127, 128, 129, 500, 512, 512, 512];
+    assert!(
+        run(&mut live, &sizes, &[ParamChange { offset: 3, slot: 0, normalized: 0.3 }]) > 0.01,
+        "the wasm biquad plays"
+    );
+
+    // Hot swaps: to the Faust reverb (another module), then an edit of its
+    // JavaScript alone, whose unchanged wasm comes from the compile cache.
+    let reverb = worklet_tests::processors_dir_source("reverb-wasm.js");
+    let first = live.load(recipe(&reverb));
+    assert!(run(&mut live, &[128; 40], &[]) > 0.01, "the reverb plays");
+    let edited = live.load(recipe(&reverb.replace("class ", "/* edited */ class ")));
+    assert!(run(&mut live, &[128; 40], &[]) > 0.01, "the edited reverb plays");
+    let build = |event: &PipelineEvent| match event {
+        PipelineEvent::Ready { build_time, .. } => *build_time,
+        other => panic!("not ready: {other:?}"),
+    };
+    eprintln!(
+        "hot swap to the wasm reverb: ready after {:?}; after an edit of its JavaScript (cached compile): {:?}",
+        build(&first),
+        build(&edited)
+    );
+    assert_eq!(live.pipeline.telemetry().active_generation(), 3, "both swaps happened inside the checked calls");
+}
