@@ -99,14 +99,17 @@ pub(crate) fn host(
 ) -> Func {
     let params: Vec<ValType> = ty.params().collect();
     let results: Vec<ValType> = ty.results().collect();
-    let native = scope
+    let math = scope
         .js
         .math
         .iter()
         .find(|(_, f)| JsObject::equals(f, &callable))
         .and_then(|(name, _)| math::FUNCTIONS.iter().find(|(n, _)| n == name))
-        .and_then(|&(_, f)| math::bind(f, &params, &results));
-    if let Some(native) = native {
+        .map(|&(_, f)| f);
+    if let Some(typed) = math.and_then(|f| math::typed(f, &params, &results, &mut *store)) {
+        return typed;
+    }
+    if let Some(native) = math.and_then(|f| math::bind(f, &params, &results)) {
         return Func::new(&mut *store, ty, move |_, args, out| {
             native(args, out);
             Ok(())

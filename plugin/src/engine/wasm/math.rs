@@ -9,7 +9,7 @@
 //! API's conversions around it: arguments as Numbers, a missing one as NaN, the
 //! result through `ToInt32` or rounding to `f32`.
 
-use wasmtime::{Val, ValType};
+use wasmtime::{AsContextMut, Func, Val, ValType};
 
 /// One `Math` function over Numbers.
 #[derive(Clone, Copy)]
@@ -147,6 +147,37 @@ pub(crate) fn bind(
     })
 }
 
+/// The same body as a typed host function when the signature is one that math
+/// imports nearly always have (`f32 -> f32`, `f64 -> f64`, and two arguments of
+/// one float type): wasmtime then calls it without packing values into `Val`
+/// arrays, several times faster per call. `None` for any other signature.
+pub(crate) fn typed(f: MathFn, params: &[ValType], results: &[ValType], store: impl AsContextMut) -> Option<Func> {
+    let all = |types: &[ValType], f32: bool| {
+        types.iter().all(|t| if f32 { matches!(t, ValType::F32) } else { matches!(t, ValType::F64) })
+    };
+    let f32 = all(params, true) && all(results, true);
+    if results.len() != 1 || !(f32 || all(params, false) && all(results, false)) {
+        return None;
+    }
+    if let (MathFn::Unary(g), 1) = (f, params.len()) {
+        return Some(if f32 {
+            Func::wrap(store, move |x: f32| g(f64::from(x)) as f32)
+        } else {
+            Func::wrap(store, move |x: f64| g(x))
+        });
+    }
+    let pair: Box<dyn Fn(f64, f64) -> f64 + Send + Sync> = match (f, params.len()) {
+        (MathFn::Binary(g), 2) => Box::new(g),
+        (MathFn::Fold(start, g), 2) => Box::new(move |x, y| g(g(start, x), y)),
+        _ => return None,
+    };
+    Some(if f32 {
+        Func::wrap(store, move |x: f32, y: f32| pair(f64::from(x), f64::from(y)) as f32)
+    } else {
+        Func::wrap(store, move |x: f64, y: f64| pair(x, y))
+    })
+}
+
 /// ECMAScript `ToInt32` of a Number.
 fn to_int32(value: f64) -> i32 {
     if !value.is_finite() {
@@ -230,5 +261,36 @@ mod tests {
         assert!(bind(MathFn::Unary(f64::sin), &[ValType::F64], &[ValType::F64, ValType::F64]).is_none());
         assert_eq!(to_int32(-0.5), 0);
         assert_eq!(to_int32(2_147_483_648.0), -2_147_483_648);
+    }
+
+    #[test]
+    fn typed_bindings_compute_what_the_untyped_ones_do() {
+        let mut store = wasmtime::Store::new(&wasmtime::Engine::default(), ());
+        let (f32s, f64s) = ([ValType::F32, ValType::F32], [ValType::F64, ValType::F64]);
+        for &(name, f) in FUNCTIONS {
+            let untyped1 = bind(f, &f32s[..1], &f32s[..1]).unwrap();
+            let untyped2 = bind(f, &f64s, &f64s[..1]).unwrap();
+            let unary = typed(f, &f32s[..1], &f32s[..1], &mut store);
+            let binary = typed(f, &f64s, &f64s[..1], &mut store);
+            assert_eq!(unary.is_some(), matches!(f, MathFn::Unary(_)), "Math.{name}: f32 -> f32");
+            assert_eq!(binary.is_some(), !matches!(f, MathFn::Unary(_)), "Math.{name}: (f64, f64) -> f64");
+            for &x in AWKWARD {
+                let mut out = [Val::I32(0)];
+                if let Some(unary) = &unary {
+                    untyped1(&[Val::F32((x as f32).to_bits())], &mut out);
+                    let got = unary.typed::<f32, f32>(&store).unwrap().call(&mut store, x as f32).unwrap();
+                    let Val::F32(want) = out[0] else { panic!() };
+                    assert!(got.to_bits() == want || got.is_nan() && f32::from_bits(want).is_nan(), "Math.{name}({x})");
+                }
+                if let Some(binary) = &binary {
+                    untyped2(&[Val::F64(x.to_bits()), Val::F64(0.75f64.to_bits())], &mut out);
+                    let got = binary.typed::<(f64, f64), f64>(&store).unwrap().call(&mut store, (x, 0.75)).unwrap();
+                    let Val::F64(want) = out[0] else { panic!() };
+                    assert!(got.to_bits() == want || got.is_nan() && f64::from_bits(want).is_nan(), "Math.{name}({x})");
+                }
+            }
+        }
+        assert!(typed(MathFn::Unary(f64::sin), &[ValType::F64], &[ValType::F32], &mut store).is_none());
+        assert!(typed(MathFn::Unary(f64::sin), &[ValType::I32], &[ValType::I32], &mut store).is_none());
     }
 }
