@@ -94,7 +94,7 @@ const NOTES: &[(&str, &str)] = &[
     ("SharedArrayBuffer", "Chromium exposes it only to cross-origin isolated pages"),
     ("MessageChannel", "Worklet lets a processor make its own port pairs"),
     ("port", "`audioWorklet.port`'s scope side; portable code checks `globalThis.port` first"),
-    ("WebAssembly", "the WebAssembly JS API; not in Worklet yet"),
+    ("WebAssembly", "the WebAssembly JS API on wasmtime (Cranelift); shared memories not yet"),
     ("DOMException", "Chromium throws DOMExceptions here but does not expose the constructor"),
     ("ReadableStream", "the Streams API (`ReadableStream`, `WritableStream`, `TransformStream` and their helpers)"),
     ("UserActivation", "always `null` in a worklet (`MessageEvent.userActivation`)"),
