@@ -28,6 +28,10 @@ ERROR_MARK = (235, 64, 52)
 ERROR_LINE = (110, 28, 28)
 # Console lines received on a node-side port (gui/console.rs).
 RECEIVED = (156, 220, 254)
+# The editor's library list: one row per factory processor, in the order of
+# plugin/src/library.rs, from gain.js at y = 61, 23 px apart; the Load button
+# comes after the last row.
+LIBRARY_TOP, LIBRARY_ROW = 61, 23
 
 TYPED = """registerProcessor('typed', class extends AudioWorkletProcessor {
 process([input], [output]) {
@@ -158,9 +162,12 @@ def test_type_apply_and_break_in_the_editor(editor):
     assert pixels_of(broken, ERROR_LINE) > 500, "the error line and the error bar are marked"
 
     # The MDN ping-pong, interactively: pick it in the library, load it, post "ping".
-    xdotool("mousemove", "--window", window, "70", "406", "click", "1")
+    order = re.findall(r'^\s*"([\w-]+\.js)",', (ROOT / "plugin" / "src" / "library.rs").read_text(), re.M)
+    row = LIBRARY_TOP + LIBRARY_ROW * order.index("ping-pong.js")
+    load = LIBRARY_TOP + LIBRARY_ROW * len(order)
+    xdotool("mousemove", "--window", window, "70", str(row), "click", "1")
     time.sleep(0.3)
-    xdotool("mousemove", "--window", window, "85", "452", "click", "1")
+    xdotool("mousemove", "--window", window, "85", str(load), "click", "1")
     wait_for("ping-pong to play", lambda: "processor 'ping-pong-processor'" in log_text(log))
     time.sleep(0.5)
     assert pixels_of(screenshot(display, "4-ping-pong-loaded.png"), RECEIVED) == 0, "nothing received yet"
