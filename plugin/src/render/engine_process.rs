@@ -219,7 +219,10 @@ impl EngineChild {
     }
 
     fn judge(&self, status: ExitStatus) -> Ended {
-        if status.success() && self.control.stopped() {
+        // Status 0 is an orderly end: told to stop, or a build that failed and
+        // said why on stdout (the relays just delivered it), even when the exit
+        // is seen before that report.
+        if status.success() && (self.control.stopped() || !self.progress.built.load(Ordering::Acquire)) {
             return Ended::Finished;
         }
         let tail: Vec<String> = self.stderr.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
