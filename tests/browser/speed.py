@@ -8,42 +8,18 @@ Usage: python3 tests/browser/speed.py [--worklet PATH] [--chromium PATH]
                                       [--seconds S] [PROCESSOR.js ...]
 """
 import argparse
-import http.server
 import json
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
+
+from compare import Results, serve
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 RATE = 48000
-
-
-def serve(root, results, done):
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(root), **kwargs)
-
-        def log_message(self, *args):
-            pass
-
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            if self.path.startswith("/result/"):
-                results[self.path[8:]] = json.loads(body)
-            elif self.path.startswith("/error/"):
-                results[self.path[7:]] = {"error": body.decode(errors="replace")}
-            elif self.path == "/done":
-                done.set()
-            self.send_response(204)
-            self.end_headers()
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
 
 
 def main():
@@ -65,15 +41,15 @@ def main():
         cases.append({"name": file, "file": f"processors/{file}", "processor": check["processors"][0]["name"], "frames": frames})
     (work / "cases.json").write_text(json.dumps(cases))
 
-    results, done = {}, threading.Event()
-    server = serve(work, results, done)
+    results = Results()
+    server = serve(work, results)
     profile = tempfile.mkdtemp(prefix="worklet-chromium-")
     browser = subprocess.Popen(
         [args.chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", f"--user-data-dir={profile}", f"http://127.0.0.1:{server.server_address[1]}/index.html"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        finished = done.wait(timeout=600)
+        finished = results.done.wait(timeout=600)
     finally:
         browser.kill()
         server.shutdown()
@@ -83,11 +59,10 @@ def main():
 
     print(f"{'processor':<18} {'Chromium rtf':>13} {'Worklet bare rtf':>17}")
     for case in cases:
-        result = results.get(case["name"], {"error": "no result"})
-        if "error" in result:
-            print(f"{case['name']}: browser error: {result['error']}", file=sys.stderr)
+        if case["name"] in results.errors or case["name"] not in results.outputs:
+            print(f"{case['name']}: browser error: {results.errors.get(case['name'], 'no result')}", file=sys.stderr)
             return 1
-        chromium = args.seconds / (result["ms"] / 1000)
+        chromium = args.seconds / (results.outputs[case["name"]][0] / 1000)
         bench = subprocess.run([args.worklet, "bench", str(REPO / "processors" / case["name"]), "--seconds", "10", "--json"],
                                check=True, capture_output=True, text=True)
         worklet = json.loads(bench.stdout)["bare_rtf"]
