@@ -31,6 +31,7 @@ pub const FACTORY: &[FactoryProcessor] = factory![
     "compressor.js",
     "noise-gate.js",
     "oscillator.js",
+    "synth.js",
     "oscillator-wasm.js",
     "reverb-wasm.js",
     "noise.js",
@@ -39,6 +40,11 @@ pub const FACTORY: &[FactoryProcessor] = factory![
     "ping-pong.js",
     "global-volume.js",
 ];
+
+/// Modules the factory processors import (`processors/lib/`). Every realm can
+/// import them by these names, so a factory processor loaded from memory finds
+/// them as it finds them beside itself on disk or in a browser.
+pub const FACTORY_MODULES: &[FactoryProcessor] = factory!["lib/host-events.js"];
 
 /// A factory processor by file name.
 pub fn find(file: &str) -> Option<&'static FactoryProcessor> {

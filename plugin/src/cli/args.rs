@@ -70,6 +70,21 @@ pub struct RenderArgs {
     /// audioWorklet.port.postMessage(JSON), same timing (repeatable).
     #[arg(long = "post-global", value_name = "FRAME:JSON|FRAME:@FILE")]
     pub posts_global: Vec<String>,
+    /// Play a Standard MIDI File into the processor (`hostEvents`), placed by the file's tempo map (or --tempo); the transport then plays from frame 0.
+    #[arg(long, value_name = "FILE.mid")]
+    pub midi: Option<PathBuf>,
+    /// The host's tempo in quarter notes per minute (the transport is then known; it plays with --transport or --midi).
+    #[arg(long, value_name = "BPM", value_parser = parse_tempo)]
+    pub tempo: Option<f64>,
+    /// The host's time signature, e.g. 3/4 or 6/8 (default 4/4, or the MIDI file's).
+    #[arg(long = "time-signature", value_name = "N/D", value_parser = parse_meter)]
+    pub time_signature: Option<(u32, u32)>,
+    /// The host's transport plays from frame 0 (at --tempo, default 120 BPM).
+    #[arg(long)]
+    pub transport: bool,
+    /// Write the MIDI the processor sends out as a Standard MIDI File.
+    #[arg(long = "midi-out", value_name = "FILE.mid")]
+    pub midi_out: Option<PathBuf>,
     /// Write the node's first output as a 32-bit float WAV.
     #[arg(long, value_name = "FILE.wav")]
     pub out: Option<PathBuf>,
@@ -85,6 +100,24 @@ pub struct RenderArgs {
     /// With --isolated: kill the engine process when loading or a render quantum takes longer than this, in seconds.
     #[arg(long, value_name = "S", default_value_t = 5.0)]
     pub deadline: f64,
+}
+
+fn parse_tempo(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(bpm) if (1.0..=999.0).contains(&bpm) => Ok(bpm),
+        _ => Err(format!("'{text}' is not a tempo between 1 and 999 BPM")),
+    }
+}
+
+fn parse_meter(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("'{text}' is not a time signature such as 4/4 or 6/8");
+    let (numerator, denominator) = text.split_once('/').ok_or_else(bad)?;
+    let numerator: u32 = numerator.trim().parse().map_err(|_| bad())?;
+    let denominator: u32 = denominator.trim().parse().map_err(|_| bad())?;
+    if !(1..=64).contains(&numerator) || !denominator.is_power_of_two() || denominator > 64 {
+        return Err(bad());
+    }
+    Ok((numerator, denominator))
 }
 
 /// `worklet check`.

@@ -14,6 +14,7 @@ mod bench_group;
 mod check;
 pub mod isolated;
 mod json_arg;
+mod midi_file;
 mod render;
 pub mod signal;
 pub mod wav;

@@ -9,8 +9,9 @@ use serde_json::Value;
 use super::args::RenderArgs;
 use super::isolated::Heartbeat;
 use super::signal::InputSignal;
-use super::{Failure, json_arg, load_modules, wav};
-use crate::engine::{ParamStep, PortName, Post, RenderError, RenderSpec, render};
+use super::{Failure, json_arg, load_modules, midi_file, wav};
+use crate::engine::host_events::DEFAULT_TEMPO;
+use crate::engine::{HostEvent, MainEvent, ParamStep, PortName, Post, RenderError, RenderSpec, Timeline, render};
 
 /// Sample rate when neither `--sample-rate` nor `--input` gives one.
 const DEFAULT_SAMPLE_RATE: f64 = 48_000.0;
@@ -57,7 +58,17 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
         }
     }
     let automation = args.params.iter().map(|text| parse_param(text)).collect::<Result<_, _>>()?;
-    let spec = RenderSpec { frames, processor: args.processor.clone(), options, input, automation, posts };
+    let (events, timeline) = host_timeline(args, sample_rate)?;
+    let spec = RenderSpec {
+        frames,
+        processor: args.processor.clone(),
+        options,
+        input,
+        automation,
+        posts,
+        events,
+        timeline: timeline.clone(),
+    };
 
     if let Some(heartbeat) = &mut heartbeat {
         heartbeat.loading(stderr);
@@ -89,6 +100,14 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
             dropped.port_queue
         );
     }
+    if rendered.events_dropped > 0 {
+        let _ = writeln!(
+            stderr,
+            "warning: {} MIDI events dropped (over {} per quantum in, or malformed or over capacity out)",
+            rendered.events_dropped,
+            crate::engine::event_mailbox::EVENT_CAPACITY
+        );
+    }
     if rendered.nonfinite > 0 {
         let _ = writeln!(stderr, "warning: {} NaN or infinite samples were replaced by silence", rendered.nonfinite);
     }
@@ -98,6 +117,17 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
             return Err(Failure::usage("--out: the node has no outputs (numberOfOutputs is 0)"));
         }
         wav::write(path, sample_rate.round() as u32, &rendered.output).map_err(Failure::io)?;
+    }
+    if let Some(path) = &args.midi_out {
+        let sent: Vec<(u64, Vec<u8>)> = rendered
+            .events
+            .iter()
+            .filter_map(|timed| match &timed.event {
+                MainEvent::Midi { bytes, .. } => Some((timed.frame, bytes.clone())),
+                _ => None,
+            })
+            .collect();
+        midi_file::write(path, &sent, timeline.as_ref(), sample_rate).map_err(Failure::io)?;
     }
     if let Some(target) = &args.events {
         let mut lines = String::new();
@@ -115,6 +145,29 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
         }
     }
     Ok(())
+}
+
+/// The MIDI file's events and the host's timeline: known when any of `--midi`,
+/// `--tempo`, `--time-signature` or `--transport` is given, playing with
+/// `--transport` or `--midi`; `None` otherwise (the processor is told so).
+fn host_timeline(args: &RenderArgs, sample_rate: f64) -> Result<(Vec<HostEvent>, Option<Timeline>), Failure> {
+    let sequence = match &args.midi {
+        Some(path) => Some(midi_file::read(path, args.tempo, sample_rate).map_err(Failure::usage)?),
+        None => None,
+    };
+    let known = sequence.is_some() || args.tempo.is_some() || args.time_signature.is_some() || args.transport;
+    if !known {
+        return Ok((Vec::new(), None));
+    }
+    let meter = args.time_signature.or_else(|| sequence.as_ref().and_then(|s| s.meter)).unwrap_or((4, 4));
+    let playing = args.transport || sequence.is_some();
+    let mut timeline = Timeline::constant(args.tempo.unwrap_or(DEFAULT_TEMPO), meter, playing);
+    let mut events = Vec::new();
+    if let Some(sequence) = sequence {
+        timeline.tempo = sequence.tempo;
+        events = sequence.events;
+    }
+    Ok((events, Some(timeline)))
 }
 
 fn progress_bar(frames: u64, sample_rate: f64) -> ProgressBar {

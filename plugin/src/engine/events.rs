@@ -79,6 +79,14 @@ pub enum MainEvent {
         /// 1-based column (0 if unknown).
         colno: u32,
     },
+    /// MIDI the processor sent out (through `hostEvents`), at its own frame.
+    Midi {
+        /// The message: a channel message's 1–3 bytes, or SysEx `F0 … F7`.
+        bytes: Vec<u8>,
+        /// The note id it carries, if any.
+        #[serde(rename = "noteId", skip_serializing_if = "Option::is_none")]
+        note_id: Option<i32>,
+    },
     /// A `console.*` call, or an uncaught exception in an event listener.
     Console {
         /// `log`, `info`, `warn`, `error` or `debug`.
@@ -99,6 +107,18 @@ impl MainEvent {
             Received::MessageError { port } => Self::Messageerror { port: PortName::of(port) },
             Received::Console { level, text } => Self::Console { level, text },
             Received::ProcessorError(error) => Self::processor_error(&error),
+        }
+    }
+
+    /// The event for MIDI a processor sent out.
+    pub fn host_event(data: super::host_events::EventData) -> Self {
+        use super::host_events::{EventData, channel_message_data_bytes};
+        match data {
+            EventData::Midi { bytes, note_id } => {
+                let length = 1 + channel_message_data_bytes(bytes[0]).unwrap_or(2);
+                Self::Midi { bytes: bytes[..length].to_vec(), note_id: (note_id >= 0).then_some(note_id) }
+            }
+            EventData::Sysex { bytes } => Self::Midi { bytes, note_id: None },
         }
     }
 

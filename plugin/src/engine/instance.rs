@@ -7,6 +7,8 @@
 //! [`Instance::render`] (`process()`, then the microtask checkpoint). After every
 //! entry into JavaScript, what the script sent is routed at once.
 
+use super::event_mailbox::{EventMailbox, OutEvent};
+use super::host_events::{EventData, Transport};
 use super::node::{CreateError, Node};
 use super::options::NodeOptions;
 use super::params::ParamFrame;
@@ -25,6 +27,7 @@ pub struct Instance {
     router: Router,
     outgoing: Vec<Outgoing>,
     construction_error: Option<super::error::ScriptError>,
+    events: EventMailbox,
 }
 
 impl Instance {
@@ -37,13 +40,14 @@ impl Instance {
         options: &NodeOptions,
         connected: Option<u32>,
     ) -> Result<Self, CreateError> {
+        let events = EventMailbox::install(&mut realm).map_err(|e| CreateError::Script(realm.error(&e)))?;
         let mut node = Node::new(&mut realm, name, options, connected, PROCESSOR_PORT)?;
         if let Some(error) = realm.take_fatal() {
             node.fail(error);
         }
         let construction_error = node.take_error();
         let mut instance =
-            Self { realm, node, router, outgoing: Vec::new(), construction_error: construction_error.clone() };
+            Self { realm, node, router, outgoing: Vec::new(), construction_error: construction_error.clone(), events };
         if let Some(error) = construction_error {
             instance.router.processor_error(error);
         }
@@ -71,9 +75,37 @@ impl Instance {
         &self.router
     }
 
+    /// The context's sample rate.
+    pub fn node_sample_rate(&self) -> f64 {
+        self.realm.sample_rate()
+    }
+
     /// Sets `currentFrame` for the tasks and the quantum that follow.
     pub fn set_frame(&mut self, frame: u64) {
         self.realm.set_current_frame(frame);
+    }
+
+    /// Starts the next quantum's host events: none yet, and the transport as the
+    /// host reports it (`None`: the host gives none).
+    pub fn begin_events(&mut self, transport: Option<&Transport>) {
+        self.events.begin(transport);
+    }
+
+    /// Adds a host event at `frame` inside the next quantum; false (dropped and
+    /// counted) when the quantum's event arrays are full.
+    pub fn push_event(&mut self, frame: u32, data: &EventData) -> bool {
+        self.events.push(frame, data)
+    }
+
+    /// Host events dropped because a quantum was full, in total.
+    pub fn events_dropped(&self) -> u64 {
+        self.events.dropped()
+    }
+
+    /// Takes the events the processor sent out during the last quantum; returns
+    /// how many it sent that were malformed or did not fit (dropped).
+    pub fn take_out_events(&mut self, into: &mut Vec<OutEvent>) -> u64 {
+        self.events.take_out(into)
     }
 
     /// Between quanta: routes at most [`MAX_TASKS_PER_QUANTUM`] envelopes from the

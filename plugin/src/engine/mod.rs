@@ -12,7 +12,9 @@
 pub const STACK_BYTES: usize = 64 * 1024 * 1024;
 
 pub mod error;
+pub mod event_mailbox;
 pub mod events;
+pub mod host_events;
 pub mod instance;
 mod jobs;
 pub mod modules;
@@ -27,7 +29,9 @@ pub mod source_scan;
 pub mod wasm;
 
 pub use error::ScriptError;
+pub use event_mailbox::OutEvent;
 pub use events::{MainEvent, PortName, TimedEvent};
+pub use host_events::{EventData, HostEvent, Timeline, Transport};
 pub use instance::{Instance, MAX_TASKS_PER_QUANTUM};
 pub use jobs::MICROTASK_BUDGET;
 pub use node::{CreateError, Node, NodeState};

@@ -4,12 +4,16 @@
 //!
 //! Per quantum starting at frame `F`: `currentFrame = F`; messages posted for
 //! frames `< F + 128` are queued and run as tasks (a microtask checkpoint after
-//! each); `process()` runs; the microtask checkpoint runs; what the scope sent is
-//! observed by the main thread at frame `F + 128`.
+//! each); the host events of frames `F..F + 128` and the transport at `F` are put
+//! in `hostEvents`; `process()` runs; the microtask checkpoint runs; what the
+//! scope sent is observed by the main thread at frame `F + 128`, and the events
+//! the processor sent out at their own frames.
 
 use serde_json::Value;
 
+use super::event_mailbox::OutEvent;
 use super::events::{MainEvent, PortName, TimedEvent};
+use super::host_events::{HostEvent, Timeline};
 use super::instance::Instance;
 use super::node::{CreateError, Node};
 use super::options::{NodeOptions, OptionsError};
@@ -55,6 +59,10 @@ pub struct RenderSpec {
     pub automation: Vec<ParamStep>,
     /// Messages from the main thread.
     pub posts: Vec<Post>,
+    /// Host events (MIDI, SysEx), at any frames, in any order.
+    pub events: Vec<HostEvent>,
+    /// The host's timeline; `None`: the host reports no transport.
+    pub timeline: Option<Timeline>,
 }
 
 /// The result of an offline render.
@@ -70,6 +78,9 @@ pub struct Rendered {
     pub dropped: DropCounts,
     /// NaN and infinite output samples replaced by silence.
     pub nonfinite: u64,
+    /// Host events dropped because a quantum had too many, and events the
+    /// processor sent out that were malformed or did not fit.
+    pub events_dropped: u64,
 }
 
 /// Why a render could not start.
@@ -155,6 +166,10 @@ fn run(
     let mut posts: Vec<&Post> = spec.posts.iter().collect();
     posts.sort_by_key(|post| post.frame);
     let mut posts = posts.into_iter().peekable();
+    let mut host_events: Vec<&HostEvent> = spec.events.iter().collect();
+    host_events.sort_by_key(|event| event.frame);
+    let mut host_events = host_events.into_iter().peekable();
+    let mut sent = Vec::new();
 
     let mut source = AudioBuses::silent(&[connected.unwrap_or(0)]);
     let mut inputs = AudioBuses::silent(instance.node().input_channels());
@@ -174,8 +189,17 @@ fn run(
         if let (Some(dest), Some(src)) = (inputs.buses.first_mut(), source.buses.first()) {
             mix_channels(src, dest, options.channel_interpretation);
         }
+        let sample_rate = instance.node_sample_rate();
+        instance.begin_events(spec.timeline.as_ref().map(|t| t.at(start, sample_rate)).as_ref());
+        while let Some(event) = host_events.next_if(|event| event.frame < start + RENDER_QUANTUM as u64) {
+            instance.push_event(event.frame.saturating_sub(start) as u32, &event.data);
+        }
         let params = automation.frame(start);
         instance.render(&inputs, params, &mut outputs);
+        rendered.events_dropped += instance.take_out_events(&mut sent);
+        for OutEvent { frame, data } in sent.drain(..) {
+            rendered.events.push(TimedEvent { frame: start + u64::from(frame), event: MainEvent::host_event(data) });
+        }
         let keep = (spec.frames - start).min(RENDER_QUANTUM as u64) as usize;
         if let Some(bus) = outputs.buses.first() {
             for (out, channel) in rendered.output.iter_mut().zip(bus) {
@@ -188,6 +212,7 @@ fn run(
     }
     rendered.dropped = main.dropped();
     rendered.nonfinite = instance.node().nonfinite_samples();
+    rendered.events_dropped += instance.events_dropped();
     Ok(rendered)
 }
 

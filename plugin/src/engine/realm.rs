@@ -193,6 +193,9 @@ impl Realm {
             let located = ScriptError::from_js(&e, Some("worklet:scope.js"), &mut context);
             ScriptError::new("InternalError", located.to_string())
         })?;
+        for module in crate::library::FACTORY_MODULES {
+            modules.provide_source(module.file, module.source);
+        }
         Ok(Self { context, internals, modules, fatal: None, loop_budget: config.loop_budget })
     }
 

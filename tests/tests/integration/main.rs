@@ -19,6 +19,7 @@ mod events;
 mod flood;
 mod global_scope;
 mod golden;
+mod host_events;
 mod hostile;
 mod hostile_plugin;
 mod isolated_engine;
