@@ -393,3 +393,77 @@ fn root_lets_imports_resolve_anywhere_under_it() {
     assert_eq!(status, 2);
     assert!(stderr.starts_with("--root "), "{stderr}");
 }
+
+#[test]
+fn midi_in_from_a_file_and_midi_out_to_a_file() {
+    // chord.mid: C, E and G held for two beats (960 ticks at 480 per quarter, no
+    // tempo event, so 120 BPM): one second.
+    let chord = worklet_tests::repo().join("tests/data/midi/chord.mid").display().to_string();
+    let dir = scratch("midi-cli");
+    let first = dir.join("first.mid").display().to_string();
+    let (status, stdout, stderr) = cli(&[
+        "render",
+        &processor("arpeggiator.js"),
+        "--midi",
+        &chord,
+        "--seconds",
+        "1.2",
+        "--events",
+        "-",
+        "--midi-out",
+        &first,
+    ]);
+    assert_eq!(status, 0, "{stderr}");
+    let midi: Vec<(u64, Value)> = events(&stdout)
+        .into_iter()
+        .filter(|e| e["type"] == "midi")
+        .map(|e| (e["frame"].as_u64().unwrap(), e["bytes"].clone()))
+        .collect();
+    assert_eq!(midi.len(), 16, "eight sixteenths in one second, each on and off: {midi:?}");
+    assert_eq!(midi[0], (0, json!([144, 60, 100])));
+    assert_eq!(midi[1], (3_000, json!([128, 60, 0])));
+    assert_eq!(midi[14], (42_000, json!([144, 64, 101])));
+
+    // What went out plays the synth: its notes start on the same frames.
+    let out = dir.join("synth.wav").display().to_string();
+    let (status, _, stderr) = cli(&[
+        "render",
+        &processor("synth.js"),
+        "--midi",
+        &first,
+        "--input-signal",
+        "none",
+        "--seconds",
+        "1",
+        "--param",
+        "release=0.01",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(status, 0, "{stderr}");
+    let samples = worklet::cli::wav::read(std::path::Path::new(&out)).unwrap().channels.remove(0);
+    assert_eq!(samples.iter().position(|&s| s != 0.0), Some(0));
+    assert!(samples[3_000 + 481..6_000].iter().all(|&s| s == 0.0), "silent 10 ms after the first note-off");
+    assert!(samples[6_000] != 0.0, "the second step starts at frame 6000");
+}
+
+#[test]
+fn timeline_flags_are_checked() {
+    let gain = processor("gain.js");
+    for (flag, value, why) in [
+        ("--tempo", "0", "not a tempo"),
+        ("--tempo", "fast", "not a tempo"),
+        ("--time-signature", "4/3", "not a time signature"),
+        ("--time-signature", "7", "not a time signature"),
+    ] {
+        let (status, _, stderr) = cli(&["render", &gain, flag, value]);
+        assert_eq!(status, 2, "{flag} {value}");
+        assert!(stderr.contains(why), "{flag} {value}: {stderr}");
+    }
+    let dir = scratch("midi-bad");
+    let bad = dir.join("bad.mid");
+    fs::write(&bad, b"MThd\0\0\0\x06\0\0").unwrap();
+    let (status, _, stderr) = cli(&["render", &gain, "--midi", &bad.display().to_string()]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("bad.mid: not a Standard MIDI File"), "{stderr}");
+}

@@ -402,3 +402,66 @@ fn the_wasm_reverb_decays_at_its_decay_time_and_mixes() {
     assert!(wet[0][..900].iter().all(|&s| s.abs() < 1e-9), "nothing before the 20 ms pre-delay");
     assert!(rms(&wet[1]) > 1e-4, "an impulse on the left reaches the right");
 }
+
+#[test]
+fn the_arpeggiator_steps_through_held_notes_on_the_hosts_grid() {
+    use worklet::engine::{EventData, HostEvent, MainEvent, Timeline};
+    let chord = |frame: u64, status: u8, velocity: u8| {
+        [60u8, 64, 67].map(|key| HostEvent { frame, data: EventData::midi(status, key, velocity) })
+    };
+    let sent = |spec: &RenderSpec| -> Vec<(u64, Vec<u8>)> {
+        let rendered = render_factory("arpeggiator.js", spec);
+        let midi = rendered.events.iter().filter_map(|e| match &e.event {
+            MainEvent::Midi { bytes, .. } => Some((e.frame, bytes.clone())),
+            _ => None,
+        });
+        midi.collect()
+    };
+    // 120 BPM, sixteenths: a step every 6000 frames, sounding for half of it. The
+    // chord is pressed at frame 1000, between grid lines: the first step waits
+    // for the grid line at 6000.
+    let mut events = chord(1_000, 0x90, 100).to_vec();
+    events.extend(chord(30_000, 0x80, 0));
+    let timeline = Some(Timeline::constant(120.0, (4, 4), true));
+    let synced = sent(&RenderSpec { frames: 36_000, events: events.clone(), timeline, ..RenderSpec::default() });
+    let expected: Vec<(u64, Vec<u8>)> = [(6_000, 60), (12_000, 64), (18_000, 67), (24_000, 60)]
+        .into_iter()
+        .flat_map(|(frame, key)| [(frame, vec![0x90, key, 100]), (frame + 3_000, vec![0x80, key, 0])])
+        .collect();
+    assert_eq!(synced, expected);
+
+    // At 90 BPM from the host, eighths, down: steps every 16000 frames.
+    let timeline = Some(Timeline::constant(90.0, (4, 4), true));
+    let automation = vec![
+        ParamStep { name: "division".into(), value: 2.0, frame: 0 },
+        ParamStep { name: "mode".into(), value: 1.0, frame: 0 },
+    ];
+    let down =
+        sent(&RenderSpec { frames: 40_000, events: events.clone(), timeline, automation, ..RenderSpec::default() });
+    let ons: Vec<(u64, u8)> = down.iter().filter(|(_, b)| b[0] == 0x90).map(|(f, b)| (*f, b[1])).collect();
+    assert_eq!(ons, vec![(16_000, 67)], "the chord is released at 30000, before the second step");
+
+    // No transport: the free clock starts with the chord, at the `tempo` parameter.
+    let free = sent(&RenderSpec { frames: 20_000, events, ..RenderSpec::default() });
+    let ons: Vec<(u64, u8)> = free.iter().filter(|(_, b)| b[0] == 0x90).map(|(f, b)| (*f, b[1])).collect();
+    assert_eq!(ons, vec![(1_000, 60), (7_000, 64), (13_000, 67), (19_000, 60)]);
+}
+
+#[test]
+fn the_tempo_delay_echoes_after_its_beats_at_the_hosts_tempo() {
+    use worklet::engine::Timeline;
+    let echoes = |timeline: Option<Timeline>| {
+        let spec = RenderSpec { timeline, ..spec(vec![impulse(96_000)], &[("feedback", 0.5), ("mix", 1.0)]) };
+        let out = render_factory("tempo-delay.js", &spec).output.remove(0);
+        let peaks: Vec<(usize, f32)> = out.iter().copied().enumerate().filter(|&(_, s)| s.abs() > 1e-6).collect();
+        peaks
+    };
+    // 0.75 beats at 100 BPM: 0.45 s, 21600 frames; each echo half the last.
+    let at_100 = echoes(Some(Timeline::constant(100.0, (4, 4), true)));
+    assert_eq!(at_100.iter().map(|&(n, _)| n).collect::<Vec<_>>(), vec![21_600, 43_200, 64_800, 86_400]);
+    for (k, &(_, level)) in at_100.iter().enumerate() {
+        assert!((f64::from(level) - 0.5f64.powi(k as i32)).abs() < 1e-6, "{at_100:?}");
+    }
+    // Without a transport, the `tempo` parameter (120 BPM): 18000 frames.
+    assert_eq!(echoes(None)[0].0, 18_000);
+}
