@@ -4,7 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use worklet::render::{HostSide, ModuleSource, ParamChange, Pipeline, PipelineConfig, PipelineEvent, Recipe};
+use worklet::engine::Transport;
+use worklet::render::{
+    BlockEvent, EventsOut, HostSide, ModuleSource, ParamChange, Pipeline, PipelineConfig, PipelineEvent, Recipe,
+};
 
 /// How long a test waits for a build or for a render thread to catch up.
 pub const PATIENCE: Duration = Duration::from_secs(60);
@@ -72,6 +75,25 @@ impl Live {
         self.settle();
         self.events.extend(self.pipeline.poll());
         output
+    }
+
+    /// [`Self::block`] with the block's MIDI and transport; also returns the MIDI
+    /// the processor sent that came out in this block.
+    pub fn block_with_events(
+        &mut self,
+        input: &[&[f32]],
+        frames: usize,
+        events: &[BlockEvent],
+        transport: Option<&Transport>,
+    ) -> (Vec<Vec<f32>>, Vec<BlockEvent>) {
+        let channels = self.pipeline.config().output_channels;
+        let mut output = vec![vec![0.0; frames]; channels];
+        let mut slices: Vec<&mut [f32]> = output.iter_mut().map(Vec::as_mut_slice).collect();
+        let mut out = EventsOut::default();
+        self.host.process_with_events(input, &mut slices, &[], events, transport, Some(&mut out));
+        self.settle();
+        self.events.extend(self.pipeline.poll());
+        (output, out.events().to_vec())
     }
 
     /// Everything the newest generation's main-side ports have received so far.

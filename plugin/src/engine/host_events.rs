@@ -89,6 +89,30 @@ impl Transport {
     pub fn beats_per_bar(&self) -> f64 {
         f64::from(self.numerator) * 4.0 / f64::from(self.denominator.max(1))
     }
+
+    /// The transport `frames` later, when nothing but time changes: a playing
+    /// transport moves on at its tempo (wrapping at the loop's end when looping)
+    /// and crosses bar lines; a stopped one stays.
+    pub fn advanced(&self, frames: u64, sample_rate: f64) -> Self {
+        if !self.playing || frames == 0 || self.tempo <= 0.0 {
+            return *self;
+        }
+        let mut next = *self;
+        let seconds = frames as f64 / sample_rate;
+        next.seconds += seconds;
+        next.beats += seconds * self.tempo / 60.0;
+        let (loop_start, loop_end) = self.loop_beats;
+        if self.looping && loop_end > loop_start && self.beats < loop_end && next.beats >= loop_end {
+            next.beats = loop_start + (next.beats - loop_end) % (loop_end - loop_start);
+        }
+        let per_bar = self.beats_per_bar();
+        if per_bar > 0.0 {
+            let bars = ((next.beats - self.bar_start_beats) / per_bar + 1e-9).floor();
+            next.bar_start_beats = self.bar_start_beats + bars * per_bar;
+            next.bar = self.bar + bars as i64;
+        }
+        next
+    }
 }
 
 /// A tempo that holds from a point of the timeline on.
@@ -196,6 +220,20 @@ mod tests {
         assert!((at.tempo - 60.0).abs() < 1e-12);
         assert!((at.beats_per_bar() - 3.0).abs() < 1e-12, "6/8 is three quarter notes a bar");
         assert_eq!(at.bar, 1);
+    }
+
+    #[test]
+    fn a_transport_moves_on_at_its_tempo_and_wraps_at_its_loop() {
+        let timeline = Timeline::constant(120.0, (4, 4), true);
+        let at = timeline.at(0, 48_000.0);
+        let later = at.advanced(48_000 * 3, 48_000.0);
+        assert_eq!(later, timeline.at(48_000 * 3, 48_000.0), "the same as the timeline's own");
+        let looping = Transport { looping: true, loop_beats: (4.0, 8.0), beats: 7.5, bar: 1, bar_start_beats: 4.0, ..at };
+        let wrapped = looping.advanced(24_000, 48_000.0);
+        assert!((wrapped.beats - 4.5).abs() < 1e-12, "{wrapped:?}");
+        assert_eq!(wrapped.bar, 1);
+        let stopped = Transport { playing: false, ..at };
+        assert_eq!(stopped.advanced(1_000, 48_000.0), stopped);
     }
 
     #[test]

@@ -12,6 +12,7 @@
 pub mod console;
 pub mod controller;
 mod exports;
+mod midi;
 pub mod params;
 pub mod state;
 pub mod state_field;
@@ -31,7 +32,9 @@ use self::params::WorkletParams;
 use self::state::SavedState;
 use self::status::Status;
 use crate::gui::WorkletEditor;
-use crate::render::{EngineProcess, HostSide, PARAM_SLOTS, ParamChange, Pipeline, PipelineConfig, engine_launcher};
+use crate::render::{
+    EngineProcess, EventsOut, HostSide, PARAM_SLOTS, ParamChange, Pipeline, PipelineConfig, engine_launcher,
+};
 
 /// How long `activate` waits for the first generation (so the first block sounds).
 const FIRST_BUILD_PATIENCE: Duration = Duration::from_secs(2);
@@ -54,6 +57,9 @@ pub struct Worklet {
     epoch: u64,
     /// Audio was processed since `activate` (a reset before that has nothing to clear).
     processed: bool,
+    /// The host's notes and MIDI of the block, and the processor's MIDI of a piece.
+    events_in: midi::BlockEvents,
+    events_out: EventsOut,
 }
 
 impl Default for Worklet {
@@ -70,6 +76,8 @@ impl Default for Worklet {
             sent: [f32::NAN; PARAM_SLOTS],
             epoch: u64::MAX,
             processed: false,
+            events_in: midi::BlockEvents::default(),
+            events_out: EventsOut::default(),
         }
     }
 }
@@ -154,6 +162,10 @@ impl Plugin for Worklet {
         },
     ];
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
+    // Notes, MIDI and the transport reach the processor through `hostEvents`;
+    // what it sends goes back to the host (MIDI effects, arpeggiators).
+    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
+    const MIDI_OUTPUT: MidiConfig = MidiConfig::MidiCCs;
 
     type Editor = WorkletEditor;
     type SysExMessage = ();
@@ -218,11 +230,11 @@ impl Plugin for Worklet {
         &mut self,
         buffer: &mut Buffer<'_>,
         _aux: &mut AuxiliaryBuffers<'_>,
-        _context: &mut impl ProcessContext<Self>,
+        context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         // Heap use here would be a real-time violation: it is counted (see
         // `sys::alloc_guard`), and the tests check the count stays zero.
-        crate::sys::alloc_guard::no_alloc(|| self.process_block(buffer))
+        crate::sys::alloc_guard::no_alloc(|| self.process_block(buffer, context))
     }
 
     fn deactivate(&mut self) {
@@ -234,9 +246,11 @@ impl Plugin for Worklet {
 impl Worklet {
     /// The host's block through the host side, in pieces of at most `max_block`.
     /// Audio thread.
-    fn process_block(&mut self, buffer: &mut Buffer<'_>) -> ProcessStatus {
+    fn process_block(&mut self, buffer: &mut Buffer<'_>, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
         let mut changes = [ParamChange { offset: 0, slot: 0, normalized: 0.0 }; PARAM_SLOTS];
         let count = self.slot_changes(&mut changes);
+        self.events_in.gather(context);
+        let transport = midi::transport(context.transport());
         let Some(host) = self.host.as_mut() else { return ProcessStatus::Normal };
         self.processed = true;
         let channels = self.channels;
@@ -258,9 +272,16 @@ impl Worklet {
             }
             let mut outputs: [&mut [f32]; MAX_CHANNELS] = [&mut first[0][start..start + n], second];
             let changes = if start == 0 { &changes[..count] } else { &[] };
-            host.process(&inputs[..channels], &mut outputs[..channels], changes);
+            let events = self.events_in.piece(start..start + n);
+            let transport = transport.map(|t| t.advanced(start as u64, host.sample_rate()));
+            let out = Some(&mut self.events_out);
+            host.process_with_events(&inputs[..channels], &mut outputs[..channels], changes, events, transport.as_ref(), out);
+            let refused = midi::send(&mut self.events_out, start, context);
+            host.count_dropped_events(refused);
             start += n;
         }
+        let dropped = std::mem::take(&mut self.events_in.dropped);
+        host.count_dropped_events(dropped);
         ProcessStatus::KeepAlive
     }
 }

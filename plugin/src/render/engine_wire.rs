@@ -72,6 +72,8 @@ pub(crate) struct Report {
     pub(crate) state: u8,
     pub(crate) dropped_messages: u64,
     pub(crate) nonfinite_samples: u64,
+    /// MIDI events dropped on the render side.
+    pub(crate) dropped_events: u64,
     /// Quanta rendered since the previous report.
     pub(crate) quanta: u64,
     /// How long the quantum in progress has been running, in ns (0: none).

@@ -1,5 +1,6 @@
 //! The memory one generation's two sides share: its control words and its
-//! rings (audio in and out per channel, parameter events). Laid out once on the
+//! rings (audio in and out per channel, parameter events, MIDI and the
+//! transport in, MIDI out). Laid out once on the
 //! control thread, on the heap for a render thread in this process or in a mapped
 //! region for an engine process; each side then takes its own ends.
 //!
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering, fence};
 use std::time::Duration;
 
+use super::event_ring::RING_CAPACITY;
 use super::params::ParamEvent;
 use crate::sys::ring::{self, Consumer, Producer};
 use crate::sys::shared_memory::{LINE, Region};
@@ -49,9 +51,17 @@ impl Layout {
         self.output(self.output_channels)
     }
 
+    fn midi(&self) -> usize {
+        self.events() + ring::bytes::<[u64; 2]>(self.event_capacity)
+    }
+
+    fn midi_back(&self) -> usize {
+        self.midi() + ring::bytes::<[u64; 2]>(RING_CAPACITY)
+    }
+
     /// Bytes the whole layout takes.
     pub(crate) fn bytes(&self) -> usize {
-        self.events() + ring::bytes::<[u64; 2]>(self.event_capacity)
+        self.midi_back() + ring::bytes::<[u64; 2]>(RING_CAPACITY)
     }
 }
 
@@ -67,6 +77,10 @@ pub(crate) struct HostEnds {
     pub(crate) input: Vec<Producer<f32>>,
     pub(crate) output: Vec<Consumer<f32>>,
     pub(crate) events: Producer<[u64; 2]>,
+    /// MIDI and the transport towards the render side.
+    pub(crate) midi: Producer<[u64; 2]>,
+    /// MIDI the processor sent.
+    pub(crate) midi_back: Consumer<[u64; 2]>,
 }
 
 /// The render side's ends.
@@ -74,6 +88,8 @@ pub(crate) struct RenderEnds {
     pub(crate) input: Vec<Consumer<f32>>,
     pub(crate) output: Vec<Producer<f32>>,
     pub(crate) events: Consumer<[u64; 2]>,
+    pub(crate) midi: Consumer<[u64; 2]>,
+    pub(crate) midi_back: Producer<[u64; 2]>,
 }
 
 impl GenerationMemory {
@@ -101,6 +117,8 @@ impl GenerationMemory {
             input: (0..l.input_channels).map(|c| ring::producer(&self.region, l.input(c), l.ring_frames)).collect(),
             output: (0..l.output_channels).map(|c| ring::consumer(&self.region, l.output(c), l.ring_frames)).collect(),
             events: ring::producer(&self.region, l.events(), l.event_capacity),
+            midi: ring::producer(&self.region, l.midi(), RING_CAPACITY),
+            midi_back: ring::consumer(&self.region, l.midi_back(), RING_CAPACITY),
         }
     }
 
@@ -111,6 +129,8 @@ impl GenerationMemory {
             input: (0..l.input_channels).map(|c| ring::consumer(&self.region, l.input(c), l.ring_frames)).collect(),
             output: (0..l.output_channels).map(|c| ring::producer(&self.region, l.output(c), l.ring_frames)).collect(),
             events: ring::consumer(&self.region, l.events(), l.event_capacity),
+            midi: ring::consumer(&self.region, l.midi(), RING_CAPACITY),
+            midi_back: ring::producer(&self.region, l.midi_back(), RING_CAPACITY),
         }
     }
 

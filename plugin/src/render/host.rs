@@ -25,10 +25,11 @@ use std::sync::Arc;
 use rtrb::{Consumer, Producer};
 
 use super::config::{PARAM_SLOTS, PipelineConfig};
+use super::event_ring::{BlockEvent, EventsOut};
 use super::link::GenerationLink;
 use super::params::ParamChange;
 use super::telemetry::Telemetry;
-use crate::engine::RENDER_QUANTUM;
+use crate::engine::{RENDER_QUANTUM, Transport};
 
 /// How long an offline render waits for a render thread before playing silence.
 const OFFLINE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
@@ -54,6 +55,10 @@ pub struct HostSide {
     /// The latest normalized value of each slot (NaN: never set), and the name
     /// hash of the parameter it was set for.
     latest: [(f32, u64); PARAM_SLOTS],
+    sample_rate: f64,
+    /// Notes the playing generation left on (per channel, a bit per key): they
+    /// are ended when it is replaced, so none hangs.
+    notes_on: [u128; 16],
 }
 
 impl HostSide {
@@ -77,6 +82,8 @@ impl HostSide {
             current_scratch: vec![vec![0.0; config.max_block]; config.output_channels.max(1)],
             incoming_scratch: vec![vec![0.0; config.max_block]; config.output_channels.max(1)],
             latest: [(f32::NAN, 0); PARAM_SLOTS],
+            sample_rate: config.sample_rate,
+            notes_on: [0; 16],
         }
     }
 
@@ -86,6 +93,25 @@ impl HostSide {
     ///
     /// Called on the audio thread; never allocates, locks or waits.
     pub fn process(&mut self, inputs: &[&[f32]], outputs: &mut [&mut [f32]], changes: &[ParamChange]) {
+        self.process_with_events(inputs, outputs, changes, &[], None, None);
+    }
+
+    /// [`Self::process`] with the block's MIDI (sorted by offset) and the host's
+    /// transport at its first frame (`None`: the host reports none). They reach
+    /// the processor with the audio they arrived with; what it sends comes back
+    /// into `out` one latency later, at the frame it was sent, as its audio does.
+    /// Events that find a ring full are dropped and counted (telemetry).
+    ///
+    /// Called on the audio thread; never allocates, locks or waits.
+    pub fn process_with_events(
+        &mut self,
+        inputs: &[&[f32]],
+        outputs: &mut [&mut [f32]],
+        changes: &[ParamChange],
+        events: &[BlockEvent],
+        transport: Option<&Transport>,
+        mut out: Option<&mut EventsOut>,
+    ) {
         let frames = outputs.first().map_or_else(|| inputs.first().map_or(0, |c| c.len()), |c| c.len());
         let mut done = 0;
         while done < frames {
@@ -113,10 +139,22 @@ impl HostSide {
                     }
                 }
             }
-            self.run_chunk(inputs, outputs, changes, done, chunk);
+            let moments = Moments { changes, events, transport };
+            self.run_chunk(inputs, outputs, moments, done, chunk, out.as_deref_mut());
             done += chunk;
         }
         self.telemetry.meter(inputs, outputs);
+    }
+
+    /// The context's sample rate.
+    pub fn sample_rate(&self) -> f64 {
+        self.sample_rate
+    }
+
+    /// Counts MIDI events the caller dropped (the host's own buffers were full,
+    /// or an event had no MIDI 1.0 form), shown with the pipeline's own drops.
+    pub fn count_dropped_events(&self, count: u64) {
+        self.telemetry.count_dropped_events(count);
     }
 
     /// Frames fed as complete quanta that a render thread has not rendered yet
@@ -160,11 +198,15 @@ impl HostSide {
         &mut self,
         inputs: &[&[f32]],
         outputs: &mut [&mut [f32]],
-        changes: &[ParamChange],
+        Moments { changes, events, transport }: Moments<'_>,
         done: usize,
         chunk: usize,
+        mut out: Option<&mut EventsOut>,
     ) {
         let in_chunk = |c: &&ParamChange| (done..done + chunk).contains(&(c.offset as usize));
+        let events_in_chunk = |e: &&BlockEvent| (done..done + chunk).contains(&(e.offset as usize));
+        let transport = transport.map(|t| t.advanced(done as u64, self.sample_rate));
+        let mut dropped = 0;
         let newest = [&self.waiting, &self.incoming, &self.current].into_iter().find_map(|l| l.as_deref());
         for change in changes.iter().filter(in_chunk) {
             if let Some(latest) = self.latest.get_mut(usize::from(change.slot)) {
@@ -176,6 +218,17 @@ impl HostSide {
             for change in changes.iter().filter(in_chunk) {
                 link.push_event(start + (change.offset as usize - done) as u64, change.slot, change.normalized);
             }
+            if let Some(transport) = &transport
+                && !link.push_transport(start, transport, self.sample_rate)
+            {
+                dropped += 1;
+            }
+            for event in events.iter().filter(events_in_chunk) {
+                let frame = start + (event.offset as usize - done) as u64;
+                if !link.push_midi(frame, event.bytes, event.note_id) {
+                    dropped += 1;
+                }
+            }
             link.feed(inputs, done..done + chunk);
         }
         if self.offline {
@@ -186,6 +239,11 @@ impl HostSide {
                 if current.read(&mut self.current_scratch, chunk) > 0 {
                     self.telemetry.count_underrun();
                 }
+                let first = out.as_deref().map_or(0, |o| o.events().len());
+                dropped += current.take_out(done, out.as_deref_mut());
+                if let Some(out) = out.as_deref() {
+                    track_notes(&mut self.notes_on, &out.events()[first..]);
+                }
             }
             None => self.current_scratch.iter_mut().for_each(|c| c[..chunk].fill(0.0)),
         }
@@ -194,6 +252,8 @@ impl HostSide {
             if incoming.read(&mut self.incoming_scratch, chunk) > 0 {
                 self.telemetry.count_underrun();
             }
+            // Not heard yet: its MIDI would double the playing one's.
+            incoming.take_out(done, None);
             for frame in silent..chunk {
                 let x = ((self.faded + frame - silent) as f32 / self.fade_frames as f32).min(1.0);
                 let new_gain = 0.5 - 0.5 * (x * PI).cos();
@@ -218,7 +278,9 @@ impl HostSide {
                 self.retire(old);
             }
             self.faded = 0;
+            dropped += end_notes(&mut self.notes_on, (done + chunk).saturating_sub(1), out.as_deref_mut());
         }
+        self.telemetry.count_dropped_events(dropped);
         for link in [&self.current, &self.incoming].into_iter().flatten() {
             link.wake();
         }
@@ -253,6 +315,47 @@ impl HostSide {
         // if it ever did, the link would be dropped here rather than block.
         let _ = self.retired.push(link);
     }
+}
+
+/// What a host block carries besides audio.
+#[derive(Clone, Copy)]
+struct Moments<'a> {
+    changes: &'a [ParamChange],
+    events: &'a [BlockEvent],
+    transport: Option<&'a Transport>,
+}
+
+/// Follows which notes the playing generation's MIDI left on.
+fn track_notes(on: &mut [u128; 16], events: &[BlockEvent]) {
+    for event in events {
+        let [status, key, velocity] = event.bytes;
+        let (channel, bit) = (usize::from(status & 0x0f), 1u128 << (key & 0x7f));
+        match status & 0xf0 {
+            0x90 if velocity > 0 => on[channel] |= bit,
+            0x80 | 0x90 => on[channel] &= !bit,
+            _ => {}
+        }
+    }
+}
+
+/// Note-offs, at `offset`, for every note left on; returns how many did not fit.
+fn end_notes(on: &mut [u128; 16], offset: usize, out: Option<&mut EventsOut>) -> u64 {
+    let Some(out) = out else {
+        *on = [0; 16];
+        return 0;
+    };
+    let mut dropped = 0;
+    for (channel, keys) in on.iter_mut().enumerate() {
+        while *keys != 0 {
+            let key = keys.trailing_zeros() as u8;
+            *keys &= !(1u128 << key);
+            let event = BlockEvent { offset: offset as u32, bytes: [0x80 | channel as u8, key, 0], note_id: -1 };
+            if !out.push(event) {
+                dropped += 1;
+            }
+        }
+    }
+    dropped
 }
 
 /// Gives a newly attached link the latest value of every slot that maps the same

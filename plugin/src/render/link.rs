@@ -3,6 +3,7 @@
 //! Nothing here allocates, locks or waits.
 
 use super::config::PARAM_SLOTS;
+use super::event_ring::{self, EventsOut};
 use super::generation_memory::{Control, HostEnds};
 use super::params::ParamEvent;
 use super::slot_range::SlotRange;
@@ -20,6 +21,17 @@ pub(crate) struct GenerationLink {
     /// One ring per output channel.
     output: Vec<Consumer<f32>>,
     events: Producer<[u64; 2]>,
+    /// MIDI and the transport to the render side, and the MIDI it sends back.
+    midi: Producer<[u64; 2]>,
+    midi_back: Consumer<[u64; 2]>,
+    /// A record of MIDI sent back that belongs to frames not played yet.
+    held_back: Option<[u64; 2]>,
+    /// The last transport sent, at its frame; a later one that only moved on in
+    /// time is not sent again.
+    transport_sent: Option<(u64, crate::engine::Transport)>,
+    /// The rendered frames the last `read` played, and where: first frame,
+    /// frames, offset in the piece it filled.
+    played: (u64, usize, usize),
     /// Stop, sleeping and the wake counter, shared with the render side.
     control: Control,
     /// Frames fed so far (the generation's timeline).
@@ -84,6 +96,11 @@ impl GenerationLink {
             input: ends.input,
             output: ends.output,
             events: ends.events,
+            midi: ends.midi,
+            midi_back: ends.midi_back,
+            held_back: None,
+            transport_sent: None,
+            played: (0, 0, 0),
             control,
             fed: 0,
             input_debt: 0,
@@ -166,6 +183,49 @@ impl GenerationLink {
         self.events.push(ParamEvent { frame, slot, value: range.value(normalized) }.to_words()).is_ok()
     }
 
+    /// Sends a MIDI message at the generation's absolute `frame`; `false` when the
+    /// ring is full (dropped).
+    pub(crate) fn push_midi(&mut self, frame: u64, bytes: [u8; 3], note_id: i32) -> bool {
+        self.midi.push(event_ring::midi_record(frame, bytes, note_id)).is_ok()
+    }
+
+    /// Sends the host's transport at `frame` unless it is where the last one sent
+    /// has moved on to by then; `false` when the ring is full (it is sent again
+    /// with the next block).
+    pub(crate) fn push_transport(&mut self, frame: u64, transport: &crate::engine::Transport, rate: f64) -> bool {
+        if let Some((at, sent)) = &self.transport_sent {
+            let expected = sent.advanced(frame.saturating_sub(*at), rate);
+            let same = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(1.0);
+            let moved_on = expected.playing == transport.playing
+                && expected.recording == transport.recording
+                && expected.looping == transport.looping
+                && (expected.numerator, expected.denominator) == (transport.numerator, transport.denominator)
+                && expected.bar == transport.bar
+                && expected.loop_beats == transport.loop_beats
+                && same(expected.tempo, transport.tempo)
+                && same(expected.beats, transport.beats)
+                && same(expected.seconds, transport.seconds)
+                && same(expected.bar_start_beats, transport.bar_start_beats);
+            if moved_on {
+                return true;
+            }
+        }
+        let pushed = event_ring::push_transport(&mut self.midi, frame, transport);
+        if pushed {
+            self.transport_sent = Some((frame, *transport));
+        }
+        pushed
+    }
+
+    /// Moves the MIDI the processor sent for the frames the last [`Self::read`]
+    /// played into `out`, at `at` plus their place in that read. Returns how
+    /// many did not fit.
+    /// With no `out` (a generation not heard yet), they are discarded.
+    pub(crate) fn take_out(&mut self, at: usize, out: Option<&mut EventsOut>) -> u64 {
+        let (first, take, offset) = self.played;
+        event_ring::take_out(&mut self.midi_back, &mut self.held_back, first, take, at + offset, out)
+    }
+
     /// Fills the first `frames` samples of each `out` channel with the next
     /// output. Returns how many frames were late and played as silence.
     pub(crate) fn read(&mut self, out: &mut [Vec<f32>], frames: usize) -> usize {
@@ -176,6 +236,7 @@ impl GenerationLink {
         self.prefill -= silent;
         let want = frames - silent;
         if want == 0 {
+            self.played = (self.taken, 0, silent);
             return 0;
         }
         let available = self.available();
@@ -190,6 +251,7 @@ impl GenerationLink {
             self.taken += discard as u64;
         }
         let take = if self.skip > 0 { 0 } else { want.min(self.available()) };
+        self.played = (self.taken, take, silent);
         for (ring, channel) in self.output.iter_mut().zip(out.iter_mut()) {
             let target = &mut channel[silent..silent + take];
             if let Some(chunk) = ring.read_chunk(take) {

@@ -21,6 +21,7 @@ pub mod engine_child;
 pub mod engine_launcher;
 pub mod engine_process;
 mod engine_wire;
+pub mod event_ring;
 mod generation_memory;
 pub mod host;
 mod link;
@@ -35,6 +36,7 @@ mod worker;
 pub use config::{
     DEFAULT_DEADLINE, DEFAULT_MEMORY_CAP, DEFAULT_SAFETY_QUANTA, EngineProcess, PARAM_SLOTS, PipelineConfig,
 };
+pub use event_ring::{BlockEvent, EventsOut};
 pub use host::HostSide;
 pub use params::{ParamChange, SharedParams, assign_slots};
 pub use pipeline::{Pipeline, PipelineEvent};

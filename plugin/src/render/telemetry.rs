@@ -58,6 +58,8 @@ pub struct Telemetry {
 #[derive(Debug, Default)]
 struct HostWritten {
     underruns: AtomicU64,
+    /// MIDI dropped on the host side (a ring or the block's buffer full).
+    dropped_events: AtomicU64,
     active_generation: AtomicU64,
     input_peak: [AtomicF32; METER_CHANNELS],
     output_peak: [AtomicF32; METER_CHANNELS],
@@ -74,6 +76,8 @@ struct RenderWritten {
     quantum_started: AtomicU64,
     quanta: AtomicU64,
     nonfinite_samples: AtomicU64,
+    /// MIDI dropped on the active generation's render side.
+    dropped_events: AtomicU64,
 }
 
 /// `T` aligned to two cache lines (adjacent-line prefetchers pair them).
@@ -122,6 +126,12 @@ impl Telemetry {
     /// Messages dropped by the active generation's queues.
     pub fn dropped_messages(&self) -> u64 {
         self.render.dropped_messages.load(Ordering::Relaxed)
+    }
+
+    /// MIDI events dropped (a flood over what a ring or a quantum holds, or
+    /// malformed output): on the host side in total, plus the active generation's.
+    pub fn dropped_events(&self) -> u64 {
+        self.host.dropped_events.load(Ordering::Relaxed) + self.render.dropped_events.load(Ordering::Relaxed)
     }
 
     /// NaN and infinite samples of the active generation replaced by silence.
@@ -187,6 +197,16 @@ impl Telemetry {
         self.host.underruns.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn count_dropped_events(&self, count: u64) {
+        if count > 0 {
+            self.host.dropped_events.fetch_add(count, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn set_render_events_dropped(&self, total: u64) {
+        self.render.dropped_events.store(total, Ordering::Relaxed);
+    }
+
     pub(crate) fn set_active(&self, generation: u64) {
         self.host.active_generation.store(generation, Ordering::Release);
         self.render.quantum_started.store(0, Ordering::Release);
@@ -225,6 +245,7 @@ impl Telemetry {
             state: render.state.load(Ordering::Relaxed),
             dropped_messages: render.dropped_messages.load(Ordering::Relaxed),
             nonfinite_samples: render.nonfinite_samples.load(Ordering::Relaxed),
+            dropped_events: render.dropped_events.load(Ordering::Relaxed),
             quanta: quanta - *reported,
             running_ns: if started == 0 { 0 } else { self.now_ns().saturating_sub(started).max(1) },
             ..Report::default()
@@ -240,6 +261,7 @@ impl Telemetry {
         render.state.store(report.state, Ordering::Relaxed);
         render.dropped_messages.store(report.dropped_messages, Ordering::Relaxed);
         render.nonfinite_samples.store(report.nonfinite_samples, Ordering::Relaxed);
+        render.dropped_events.store(report.dropped_events, Ordering::Relaxed);
         render.quanta.fetch_add(report.quanta, Ordering::Relaxed);
         let started = if report.running_ns == 0 { 0 } else { self.now_ns().saturating_sub(report.running_ns).max(1) };
         render.quantum_started.store(started, Ordering::Release);

@@ -2,8 +2,9 @@
 //! renders a quantum whenever the host has fed one. It owns the Boa context for
 //! its whole life (Boa's collector is thread-local) and drops it when it ends.
 //!
-//! Per quantum: parameter values for the quantum, queued message tasks,
-//! `process()`, the microtask checkpoint, then the output and telemetry. When it
+//! Per quantum: parameter values for the quantum, queued message tasks, the
+//! quantum's MIDI and transport into `hostEvents`, `process()`, the microtask
+//! checkpoint, then the output, the MIDI the processor sent, and telemetry. When it
 //! has nothing to render it delivers messages every few milliseconds and runs the
 //! garbage collector in that idle time, so a collection rarely lands inside a
 //! quantum that is due.
@@ -15,6 +16,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::config::{PARAM_SLOTS, PipelineConfig};
+use super::event_ring::EventFeed;
 use super::generation_memory::{Control, GenerationMemory, Layout, RenderEnds};
 use super::link::GenerationLink;
 use super::params::{EVENT_CAPACITY, ParamTrack, SharedParams};
@@ -139,7 +141,8 @@ pub(crate) fn start(
                 }
             };
             let _ = ready.send((id, Ok(ready_info)));
-            let mut worker = Worker { id, config, params, telemetry, stats, endpoints, track, frame: 0 };
+            let feed = EventFeed::new(config.sample_rate);
+            let mut worker = Worker { id, config, params, telemetry, stats, endpoints, track, feed, frame: 0 };
             worker.run(&mut instance);
         },
     )
@@ -214,6 +217,7 @@ struct Worker {
     stats: Arc<RenderStats>,
     endpoints: Endpoints,
     track: ParamTrack,
+    feed: EventFeed,
     frame: u64,
 }
 
@@ -269,7 +273,9 @@ impl Worker {
             let params = self.track.frame(self.frame, &mut self.endpoints.rings.events, &self.params);
             instance.set_frame(self.frame);
             instance.run_tasks();
+            self.feed.quantum(self.frame, &mut self.endpoints.rings.midi, instance);
             instance.render(&inputs, params, &mut outputs);
+            self.feed.send_out(self.frame, &mut self.endpoints.rings.midi_back, instance);
             let elapsed = self.telemetry.now_ns().saturating_sub(started);
             last_tasks = Instant::now();
             if active {
@@ -277,6 +283,7 @@ impl Worker {
                 let dropped = instance.router().counters().snapshot().total();
                 let nonfinite = instance.node().nonfinite_samples();
                 self.telemetry.quantum_finished(elapsed, errored, dropped, nonfinite);
+                self.telemetry.set_render_events_dropped(self.feed.dropped(instance));
             }
             self.stats.record(elapsed);
             self.track.publish(&self.params);

@@ -28,6 +28,7 @@ mod modules;
 mod no_alloc;
 mod node_construction;
 mod pipeline;
+mod pipeline_events;
 mod ports;
 mod process_contract;
 mod register_processor;

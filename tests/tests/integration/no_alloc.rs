@@ -102,3 +102,52 @@ fn host_process_never_allocates_around_wasm_processors() {
     );
     assert_eq!(live.pipeline.telemetry().active_generation(), 3, "both swaps happened inside the checked calls");
 }
+
+#[test]
+fn host_process_never_allocates_with_midi_and_the_transport_flowing() {
+    use worklet::engine::Transport;
+    use worklet::render::{BlockEvent, EventsOut};
+    let echo = std::fs::read_to_string(worklet_tests::repo().join("tests/data/midi/echo.js")).unwrap();
+    let mut live = Live::new(config(512), recipe(&echo));
+    let input = vec![vec![0.0f32; 512]; 2];
+    let mut output = vec![vec![0.0f32; 512]; 2];
+    let mut out = EventsOut::default();
+    // Allocated before the checked calls, as a plugin holds them.
+    let events: Vec<BlockEvent> = (0..6_000u32)
+        .map(|i| BlockEvent { offset: i % 512, bytes: [0x90 | (i % 16) as u8, (i % 128) as u8, 64], note_id: i as i32 })
+        .collect();
+    let mut sorted = events;
+    sorted.sort_by_key(|e| e.offset);
+    let mut transport = Transport { playing: true, tempo: 128.0, numerator: 4, denominator: 4, ..Transport::default() };
+    let mut sent = 0;
+    let mut run = |live: &mut Live, blocks: usize, flood: bool| {
+        for block in 0..blocks {
+            let size = [1usize, 7, 128, 500, 512][block % 5];
+            let inputs: Vec<&[f32]> = input.iter().map(|c| &c[..size]).collect();
+            let mut outputs: Vec<&mut [f32]> = output.iter_mut().map(|c| &mut c[..size]).collect();
+            let notes: &[BlockEvent] = if flood && block == 3 {
+                &sorted[..sorted.partition_point(|e| (e.offset as usize) < size)]
+            } else {
+                let end = sorted.partition_point(|e| (e.offset as usize) < size.min(2));
+                &sorted[..end.min(8)]
+            };
+            let before = violations_here();
+            no_alloc(|| {
+                live.host.process_with_events(&inputs, &mut outputs, &[], notes, Some(&transport), Some(&mut out));
+            });
+            assert_eq!(violations_here(), before, "process_with_events allocated (block of {size})");
+            sent += out.events().len();
+            out.clear();
+            transport = transport.advanced(size as u64, 48_000.0);
+            live.settle();
+        }
+    };
+    run(&mut live, 60, true);
+    // A hot swap: notes the old generation left on are ended on this thread.
+    let event = live.load(recipe(&echo.replace("class Echo", "class Edited").replace("Echo)", "Edited)")));
+    assert!(matches!(event, PipelineEvent::Ready { .. }), "{event:?}");
+    run(&mut live, 120, false);
+    assert_eq!(live.pipeline.telemetry().active_generation(), 2, "the swap happened inside the checked calls");
+    assert!(sent > 100, "MIDI came back: {sent}");
+    assert!(live.pipeline.telemetry().dropped_events() > 0, "the flood was dropped and counted");
+}

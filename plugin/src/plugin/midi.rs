@@ -1,0 +1,120 @@
+//! The host's notes, MIDI and transport in nice-plug's terms, turned into the
+//! pipeline's (audio thread; fixed buffers, no allocation).
+//!
+//! Every note event the host sends becomes a MIDI 1.0 channel message with its
+//! note id (CLAP) kept: note on/off, poly and channel pressure, CC, pitch bend,
+//! program change. Note expressions other than pressure have no MIDI 1.0 form
+//! and are counted as dropped; SysEx does not cross yet.
+
+use nice_plug::midi::{MidiResult, VoiceID};
+use nice_plug::prelude::*;
+
+use super::Worklet;
+use crate::render::{BlockEvent, EventsOut};
+
+/// Events one host block can carry to the processor (more are dropped and counted).
+pub(crate) const BLOCK_EVENTS: usize = 4096;
+
+/// The host's events of one block, in the order it sent them (sorted by time).
+pub(crate) struct BlockEvents {
+    events: Box<[BlockEvent]>,
+    len: usize,
+    /// The first event no piece has taken yet.
+    next: usize,
+    /// Events that did not fit or have no MIDI 1.0 form, in total.
+    pub(crate) dropped: u64,
+}
+
+impl Default for BlockEvents {
+    fn default() -> Self {
+        Self { events: vec![BlockEvent::default(); BLOCK_EVENTS].into_boxed_slice(), len: 0, next: 0, dropped: 0 }
+    }
+}
+
+impl BlockEvents {
+    /// Takes every event the host sent for this block.
+    pub(crate) fn gather(&mut self, context: &mut impl ProcessContext<Worklet>) {
+        self.len = 0;
+        self.next = 0;
+        while let Some(event) = context.next_event() {
+            let note_id = event.voice_id().and_then(|v| v.id()).unwrap_or(-1);
+            let bytes = match event.as_midi() {
+                Some(MidiResult::Basic(bytes)) => bytes,
+                _ => {
+                    self.dropped += 1;
+                    continue;
+                }
+            };
+            match self.events.get_mut(self.len) {
+                Some(slot) => {
+                    *slot = BlockEvent { offset: event.timing(), bytes, note_id };
+                    self.len += 1;
+                }
+                None => self.dropped += 1,
+            }
+        }
+    }
+
+    /// The events of frames `range`, with offsets made relative to its start.
+    /// Pieces must come in order: each event is handed out once.
+    pub(crate) fn piece(&mut self, range: std::ops::Range<usize>) -> &[BlockEvent] {
+        let events = &mut self.events[self.next..self.len];
+        let count = events.iter().take_while(|e| (e.offset as usize) < range.end).count();
+        for event in &mut events[..count] {
+            event.offset = event.offset.saturating_sub(range.start as u32);
+        }
+        let first = self.next;
+        self.next += count;
+        &self.events[first..first + count]
+    }
+}
+
+/// The host's transport, or `None` when it reports no tempo (free-running).
+pub(crate) fn transport(t: &Transport) -> Option<crate::engine::Transport> {
+    let tempo = t.tempo.filter(|tempo| *tempo > 0.0)?;
+    let numerator = t.time_sig_numerator.filter(|n| *n > 0).unwrap_or(4) as u32;
+    let denominator = t.time_sig_denominator.filter(|d| *d > 0).unwrap_or(4) as u32;
+    let beats = t.pos_beats().unwrap_or(0.0);
+    let per_bar = f64::from(numerator) * 4.0 / f64::from(denominator);
+    let bar_start_beats = t.bar_start_pos_beats().unwrap_or_else(|| (beats / per_bar).floor() * per_bar);
+    let bar = t.bar_number().map_or_else(|| (bar_start_beats / per_bar).round() as i64, i64::from);
+    let loop_beats = t.loop_range_beats();
+    Some(crate::engine::Transport {
+        playing: t.playing,
+        recording: t.recording,
+        looping: loop_beats.is_some(),
+        tempo,
+        numerator,
+        denominator,
+        beats,
+        seconds: t.pos_seconds().unwrap_or(beats * 60.0 / tempo),
+        bar_start_beats,
+        bar,
+        loop_beats: loop_beats.unwrap_or((0.0, 0.0)),
+    })
+}
+
+/// Sends what the processor sent in a piece starting at `start` to the host;
+/// returns how many the host would not take.
+pub(crate) fn send(out: &mut EventsOut, start: usize, context: &mut impl ProcessContext<Worklet>) -> u64 {
+    let mut dropped = 0;
+    for event in out.events() {
+        let length = 1 + crate::engine::host_events::channel_message_data_bytes(event.bytes[0]).unwrap_or(2);
+        let timing = event.offset + start as u32;
+        match NoteEvent::from_midi(timing, &event.bytes[..length]) {
+            Ok(mut note) => {
+                if let NoteEvent::NoteOn { voice_id, .. } | NoteEvent::NoteOff { voice_id, .. } = &mut note
+                    && event.note_id >= 0
+                {
+                    *voice_id = VoiceID::ID(event.note_id);
+                }
+                if context.try_send_event(note).is_err() {
+                    dropped += 1;
+                }
+            }
+            Err(_) => dropped += 1,
+        }
+    }
+    out.clear();
+    dropped
+}
