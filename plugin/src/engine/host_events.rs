@@ -228,7 +228,8 @@ mod tests {
         let at = timeline.at(0, 48_000.0);
         let later = at.advanced(48_000 * 3, 48_000.0);
         assert_eq!(later, timeline.at(48_000 * 3, 48_000.0), "the same as the timeline's own");
-        let looping = Transport { looping: true, loop_beats: (4.0, 8.0), beats: 7.5, bar: 1, bar_start_beats: 4.0, ..at };
+        let looping =
+            Transport { looping: true, loop_beats: (4.0, 8.0), beats: 7.5, bar: 1, bar_start_beats: 4.0, ..at };
         let wrapped = looping.advanced(24_000, 48_000.0);
         assert!((wrapped.beats - 4.5).abs() < 1e-12, "{wrapped:?}");
         assert_eq!(wrapped.bar, 1);

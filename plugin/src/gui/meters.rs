@@ -1,5 +1,5 @@
 //! The meters panel (GUI thread): input and output peak meters, render load,
-//! underruns, dropped messages, latency and the generation's state, all read
+//! underruns, dropped messages and MIDI events, latency and the generation's state, all read
 //! from the pipeline's telemetry atomics.
 
 use egui::{Color32, RichText, Sense, Ui, pos2, vec2};
@@ -78,6 +78,9 @@ impl Meters {
             ui.end_row();
             ui.label("dropped messages");
             ui.label(telemetry.dropped_messages().to_string());
+            ui.end_row();
+            ui.label("dropped MIDI events");
+            ui.label(telemetry.dropped_events().to_string());
             ui.end_row();
             ui.label("NaN/Inf samples silenced");
             ui.label(telemetry.nonfinite_samples().to_string());

@@ -275,7 +275,14 @@ impl Worklet {
             let events = self.events_in.piece(start..start + n);
             let transport = transport.map(|t| t.advanced(start as u64, host.sample_rate()));
             let out = Some(&mut self.events_out);
-            host.process_with_events(&inputs[..channels], &mut outputs[..channels], changes, events, transport.as_ref(), out);
+            host.process_with_events(
+                &inputs[..channels],
+                &mut outputs[..channels],
+                changes,
+                events,
+                transport.as_ref(),
+                out,
+            );
             let refused = midi::send(&mut self.events_out, start, context);
             host.count_dropped_events(refused);
             start += n;

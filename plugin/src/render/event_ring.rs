@@ -320,10 +320,14 @@ mod tests {
         }
         let realm = crate::engine::Realm::new(&crate::engine::RealmConfig::new(48_000.0)).unwrap();
         let mut realm = realm;
-        realm.add_module_source("t.js", "registerProcessor('t', class extends AudioWorkletProcessor { process() { return true; } });").unwrap();
+        realm
+            .add_module_source(
+                "t.js",
+                "registerProcessor('t', class extends AudioWorkletProcessor { process() { return true; } });",
+            )
+            .unwrap();
         let (_main, router) = crate::port::channel_pair();
-        let mut instance =
-            Instance::new(realm, router, "t", &crate::engine::NodeOptions::default(), None).unwrap();
+        let mut instance = Instance::new(realm, router, "t", &crate::engine::NodeOptions::default(), None).unwrap();
         assembled.quantum(128, &mut render.midi, &mut instance);
         assert_eq!(assembled.latest, Some((5, transport)));
     }

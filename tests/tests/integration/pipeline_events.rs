@@ -21,7 +21,12 @@ fn echo() -> String {
 /// Plays `notes` (absolute frame, bytes) through `live` in blocks of `sizes`
 /// (cycled) for `frames` frames; returns the left output and the MIDI that came
 /// out, at absolute frames.
-fn play(live: &mut Live, frames: usize, sizes: &[usize], notes: &[(usize, [u8; 3])]) -> (Vec<f32>, Vec<(usize, [u8; 3])>) {
+fn play(
+    live: &mut Live,
+    frames: usize,
+    sizes: &[usize],
+    notes: &[(usize, [u8; 3])],
+) -> (Vec<f32>, Vec<(usize, [u8; 3])>) {
     let silence = vec![0.0f32; 8192];
     let (mut left, mut sent) = (Vec::with_capacity(frames), Vec::new());
     let mut done = 0;
@@ -92,11 +97,8 @@ fn midi_a_processor_sends_comes_out_at_its_frame_plus_the_latency() {
             let mut live = Live::new(config, recipe(&echo()));
             let latency = live.pipeline.telemetry().latency_frames() as usize;
             let (_, sent) = play(&mut live, 4_000, &sizes, &notes);
-            let want: Vec<(usize, [u8; 3])> = vec![
-                (5 + latency, [0x90, 72, 100]),
-                (130 + latency, [0x80, 72, 0]),
-                (2_000 + latency, [0x9f, 112, 1]),
-            ];
+            let want: Vec<(usize, [u8; 3])> =
+                vec![(5 + latency, [0x90, 72, 100]), (130 + latency, [0x80, 72, 0]), (2_000 + latency, [0x9f, 112, 1])];
             assert_eq!(sent, want, "blocks of {sizes:?}");
         }
     }
