@@ -1,4 +1,5 @@
-"""Worklet.vst3 in a real VST3 host (pedalboard): load, parameters, audio.
+"""Worklet.vst3 in a real VST3 host (pedalboard): load, parameters, audio, and
+the instrument played by MIDI.
 
 Needs `cargo xtask bundle worklet --release` first (.ci/run does it).
 """
@@ -15,12 +16,23 @@ RATE = 48000
 @pytest.fixture()
 def plugin():
     assert BUNDLE.exists(), f"{BUNDLE} is missing: run `cargo xtask bundle worklet --release`"
-    return pedalboard.load_plugin(str(BUNDLE))
+    return pedalboard.load_plugin(str(BUNDLE), plugin_name="Worklet")
+
+
+@pytest.fixture()
+def instrument():
+    assert BUNDLE.exists(), f"{BUNDLE} is missing: run `cargo xtask bundle worklet --release`"
+    return pedalboard.load_plugin(str(BUNDLE), plugin_name="Worklet Instrument")
 
 
 def noise(seconds=1.0, channels=2, seed=7):
     rng = np.random.default_rng(seed)
     return rng.uniform(-0.5, 0.5, (channels, int(RATE * seconds))).astype(np.float32)
+
+
+def test_the_bundle_holds_the_effect_and_the_instrument(plugin, instrument):
+    assert plugin.is_effect and not plugin.is_instrument
+    assert instrument.is_instrument
 
 
 def test_lists_64_slots_with_descriptor_value_text(plugin):
@@ -56,3 +68,34 @@ def test_mono_and_other_sample_rates(plugin):
     y = plugin(x, 44100)
     assert y.shape == x.shape
     assert np.max(np.abs(y - x)) < 1e-6
+
+
+def test_the_instrument_plays_midi_notes_at_their_frames(instrument):
+    # (status, data1, data2) at seconds; 0.25 s is frame 12000 at 48 kHz.
+    notes = [([0x90, 69, 100], 0.25), ([0x80, 69, 0], 0.5), ([0x90, 81, 127], 1.0), ([0x80, 81, 0], 1.25)]
+    y = instrument(notes, duration=2.0, sample_rate=RATE)
+    assert y.shape[0] == 2
+    left = y[0]
+    onsets = []
+    silent_since = 0
+    for n in range(1, len(left)):
+        if left[n] != 0.0 and left[n - 1] == 0.0 and n - silent_since > 2000:
+            onsets.append(n)
+        if left[n] != 0.0:
+            silent_since = n
+    # pedalboard does not compensate an instrument's latency: both notes start one
+    # and the same latency after their frames, a whole number of quanta (the
+    # latency the plugin reports for pedalboard's 8192-frame blocks).
+    latency = onsets[0] - 12000
+    assert onsets[:2] == [12000 + latency, 48000 + latency], onsets[:5]
+    assert latency % 128 == 0 and 0 < latency <= 8192 + 512, latency
+    left = left[latency:]
+
+    def frequency(x):
+        rising = np.nonzero((x[:-1] < 0) & (x[1:] >= 0))[0]
+        return RATE * (len(rising) - 1) / (rising[-1] - rising[0])
+
+    assert abs(frequency(left[14000:23000]) - 440.0) < 0.5
+    assert abs(frequency(left[50000:59000]) - 880.0) < 0.5
+    # Released: 200 ms after each note-off it is silent again.
+    assert np.all(left[24000 + 9700:47000] == 0.0)

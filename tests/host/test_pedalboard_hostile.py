@@ -92,7 +92,7 @@ def test_hostile_script_in_a_vst3_host(case, capfd):
     exit_status, expected_stderr = expectations(case)
     text = case.read_text()
     resident_before = resident_mb()
-    plugin = pedalboard.load_plugin(str(BUNDLE))
+    plugin = pedalboard.load_plugin(str(BUNDLE), plugin_name="Worklet")
     factory = plugin.raw_state
     x = np.random.default_rng(5).uniform(-0.5, 0.5, (2, RATE // 4)).astype(np.float32)
     capfd.readouterr()

@@ -5,10 +5,10 @@
 
 use nice_plug::prelude::*;
 
-use super::Worklet;
+use super::{Worklet, WorkletInstrument, WorkletInstrumentVst3, WorkletVst3};
 
-nice_export_clap!(Worklet);
-nice_export_vst3!(Worklet);
+nice_export_clap!(Worklet, WorkletInstrument);
+nice_export_vst3!(WorkletVst3, WorkletInstrumentVst3);
 
 /// The engine process's entry point, called by `worklet-engine` (the launcher
 /// the plugin starts, see `render::engine_launcher`) after it loads this library.

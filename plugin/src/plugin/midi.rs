@@ -9,7 +9,6 @@
 use nice_plug::midi::{MidiResult, VoiceID};
 use nice_plug::prelude::*;
 
-use super::Worklet;
 use crate::render::{BlockEvent, EventsOut};
 
 /// Events one host block can carry to the processor (more are dropped and counted).
@@ -33,7 +32,7 @@ impl Default for BlockEvents {
 
 impl BlockEvents {
     /// Takes every event the host sent for this block.
-    pub(crate) fn gather(&mut self, context: &mut impl ProcessContext<Worklet>) {
+    pub(crate) fn gather<P: Plugin>(&mut self, context: &mut impl ProcessContext<P>) {
         self.len = 0;
         self.next = 0;
         while let Some(event) = context.next_event() {
@@ -96,12 +95,12 @@ pub(crate) fn transport(t: &Transport) -> Option<crate::engine::Transport> {
 
 /// Sends what the processor sent in a piece starting at `start` to the host;
 /// returns how many the host would not take.
-pub(crate) fn send(out: &mut EventsOut, start: usize, context: &mut impl ProcessContext<Worklet>) -> u64 {
+pub(crate) fn send<P: Plugin>(out: &mut EventsOut, start: usize, context: &mut impl ProcessContext<P>) -> u64 {
     let mut dropped = 0;
     for event in out.events() {
         let length = 1 + crate::engine::host_events::channel_message_data_bytes(event.bytes[0]).unwrap_or(2);
         let timing = event.offset + start as u32;
-        match NoteEvent::from_midi(timing, &event.bytes[..length]) {
+        match PluginNoteEvent::<P>::from_midi(timing, &event.bytes[..length]) {
             Ok(mut note) => {
                 if let NoteEvent::NoteOn { voice_id, .. } | NoteEvent::NoteOff { voice_id, .. } = &mut note
                     && event.note_id >= 0

@@ -12,6 +12,7 @@
 pub mod console;
 pub mod controller;
 mod exports;
+pub mod flavor;
 mod midi;
 pub mod params;
 pub mod state;
@@ -20,6 +21,7 @@ pub mod status;
 pub mod view;
 pub mod watch;
 
+use std::marker::PhantomData;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +30,7 @@ use nice_plug::prelude::*;
 
 use self::console::{ConsoleLine, LineKind};
 use self::controller::Controller;
+use self::flavor::{Effect, Flavor, Instrument};
 use self::params::WorkletParams;
 use self::state::SavedState;
 use self::status::Status;
@@ -41,14 +44,25 @@ const FIRST_BUILD_PATIENCE: Duration = Duration::from_secs(2);
 /// Channels the plugin's layouts have at most.
 const MAX_CHANNELS: usize = 2;
 
-/// The plugin: one `AudioContext` with one `AudioWorkletNode`.
-pub struct Worklet {
+/// The effect: audio and MIDI in, audio and MIDI out.
+pub type Worklet = WorkletPlugin<Effect>;
+/// The instrument: notes in, audio (and MIDI) out; it starts with `synth.js`.
+pub type WorkletInstrument = WorkletPlugin<Instrument>;
+/// The effect as a VST3 plugin (notes only: see [`flavor::Vst3`]).
+pub type WorkletVst3 = WorkletPlugin<flavor::Vst3<Effect>>;
+/// The instrument as a VST3 plugin.
+pub type WorkletInstrumentVst3 = WorkletPlugin<flavor::Vst3<Instrument>>;
+
+/// A plugin: one `AudioContext` with one `AudioWorkletNode`.
+pub struct WorkletPlugin<F: Flavor> {
     params: Arc<WorkletParams>,
     status: Arc<Status>,
     controller: Option<Controller>,
     host: Option<HostSide>,
     scratch: Vec<Vec<f32>>,
     channels: usize,
+    /// The layout has a main input (the effect's do; the instrument's none).
+    has_input: bool,
     max_block: usize,
     /// Unmodulated normalized slot values last seen on the audio thread.
     seen: [f32; PARAM_SLOTS],
@@ -60,17 +74,25 @@ pub struct Worklet {
     /// The host's notes and MIDI of the block, and the processor's MIDI of a piece.
     events_in: midi::BlockEvents,
     events_out: EventsOut,
+    flavor: PhantomData<F>,
 }
 
-impl Default for Worklet {
+impl<F: Flavor> Default for WorkletPlugin<F> {
     fn default() -> Self {
+        let params = Arc::new(WorkletParams::default());
+        if let Some(state) = F::default_state()
+            && let Ok(json) = serde_json::to_string(&state)
+        {
+            params.state.store_unless_loaded(json, 0);
+        }
         Self {
-            params: Arc::new(WorkletParams::default()),
+            params,
             status: Arc::new(Status::default()),
             controller: None,
             host: None,
             scratch: Vec::new(),
             channels: 2,
+            has_input: true,
             max_block: 0,
             seen: [f32::NAN; PARAM_SLOTS],
             sent: [f32::NAN; PARAM_SLOTS],
@@ -78,11 +100,12 @@ impl Default for Worklet {
             processed: false,
             events_in: midi::BlockEvents::default(),
             events_out: EventsOut::default(),
+            flavor: PhantomData,
         }
     }
 }
 
-impl Worklet {
+impl<F: Flavor> WorkletPlugin<F> {
     /// What the editor and tests can see: errors, the playing processor, the console.
     pub fn status(&self) -> &Arc<Status> {
         &self.status
@@ -142,30 +165,19 @@ impl Worklet {
     }
 }
 
-impl Plugin for Worklet {
-    const NAME: &'static str = "Worklet";
+impl<F: Flavor> Plugin for WorkletPlugin<F> {
+    const NAME: &'static str = F::NAME;
     const VENDOR: &'static str = "Worklet";
     const URL: &'static str = "https://worklet.dev";
     const EMAIL: &'static str = "hello@worklet.dev";
     const VERSION: &'static str = env!("CARGO_PKG_VERSION");
 
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(2),
-            main_output_channels: NonZeroU32::new(2),
-            ..AudioIOLayout::const_default()
-        },
-        AudioIOLayout {
-            main_input_channels: NonZeroU32::new(1),
-            main_output_channels: NonZeroU32::new(1),
-            ..AudioIOLayout::const_default()
-        },
-    ];
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = F::AUDIO_IO_LAYOUTS;
     const SAMPLE_ACCURATE_AUTOMATION: bool = true;
     // Notes, MIDI and the transport reach the processor through `hostEvents`;
     // what it sends goes back to the host (MIDI effects, arpeggiators).
-    const MIDI_INPUT: MidiConfig = MidiConfig::MidiCCs;
-    const MIDI_OUTPUT: MidiConfig = MidiConfig::MidiCCs;
+    const MIDI_INPUT: MidiConfig = F::MIDI;
+    const MIDI_OUTPUT: MidiConfig = F::MIDI;
 
     type Editor = WorkletEditor;
     type SysExMessage = ();
@@ -206,6 +218,7 @@ impl Plugin for Worklet {
         }
         self.host = Some(host);
         self.channels = channels.min(MAX_CHANNELS);
+        self.has_input = audio_io_layout.main_input_channels.is_some();
         self.max_block = max_block;
         self.scratch = vec![vec![0.0; max_block]; MAX_CHANNELS];
         self.seen = [f32::NAN; PARAM_SLOTS];
@@ -243,7 +256,7 @@ impl Plugin for Worklet {
     }
 }
 
-impl Worklet {
+impl<F: Flavor> WorkletPlugin<F> {
     /// The host's block through the host side, in pieces of at most `max_block`.
     /// Audio thread.
     fn process_block(&mut self, buffer: &mut Buffer<'_>, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
@@ -260,8 +273,13 @@ impl Worklet {
         while start < frames {
             let n = (frames - start).min(self.max_block);
             // The host's buffer is in place: copy the input before writing output.
+            // Without a main input (the instrument) it holds no audio: silence.
             for (scratch, channel) in self.scratch.iter_mut().zip(io.iter()) {
-                scratch[..n].copy_from_slice(&channel[start..start + n]);
+                if self.has_input {
+                    scratch[..n].copy_from_slice(&channel[start..start + n]);
+                } else {
+                    scratch[..n].fill(0.0);
+                }
             }
             let [left, right] = &self.scratch[..] else { return ProcessStatus::Normal };
             let inputs: [&[f32]; MAX_CHANNELS] = [&left[..n], &right[..n]];
@@ -293,18 +311,15 @@ impl Worklet {
     }
 }
 
-impl ClapPlugin for Worklet {
-    const CLAP_ID: &'static str = "dev.worklet.worklet";
-    const CLAP_DESCRIPTION: Option<&'static str> =
-        Some("Web Audio AudioWorkletProcessor scripts, live-coded in JavaScript");
+impl<F: Flavor> ClapPlugin for WorkletPlugin<F> {
+    const CLAP_ID: &'static str = F::CLAP_ID;
+    const CLAP_DESCRIPTION: Option<&'static str> = Some(F::CLAP_DESCRIPTION);
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;
-    const CLAP_FEATURES: &'static [ClapFeature] =
-        &[ClapFeature::AudioEffect, ClapFeature::Stereo, ClapFeature::Mono, ClapFeature::Filter, ClapFeature::Utility];
+    const CLAP_FEATURES: &'static [ClapFeature] = F::CLAP_FEATURES;
 }
 
-impl Vst3Plugin for Worklet {
-    const VST3_CLASS_ID: [u8; 16] = *b"WorkletJSWorklet";
-    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
-        &[Vst3SubCategory::Fx, Vst3SubCategory::Tools, Vst3SubCategory::Filter];
+impl<F: Flavor> Vst3Plugin for WorkletPlugin<F> {
+    const VST3_CLASS_ID: [u8; 16] = F::VST3_CLASS_ID;
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = F::VST3_SUBCATEGORIES;
 }

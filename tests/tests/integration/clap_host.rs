@@ -182,13 +182,15 @@ pub(crate) fn load_processor(plugin: &mut PluginInstance<TestHost>, module: &str
 }
 
 #[test]
-fn scan_finds_one_plugin_with_64_named_slots() {
+fn scan_finds_the_effect_and_the_instrument_and_64_named_slots() {
     let entry = entry();
     let factory = entry.get_plugin_factory().expect("a plugin factory");
     let descriptors: Vec<_> = factory.plugin_descriptors().collect();
-    assert_eq!(descriptors.len(), 1);
+    assert_eq!(descriptors.len(), 2);
     assert_eq!(descriptors[0].id().unwrap().to_bytes(), b"dev.worklet.worklet");
     assert_eq!(descriptors[0].name().unwrap().to_bytes(), b"Worklet");
+    assert_eq!(descriptors[1].id().unwrap().to_bytes(), b"dev.worklet.instrument");
+    assert_eq!(descriptors[1].name().unwrap().to_bytes(), b"Worklet Instrument");
 
     let mut plugin = instance(&entry);
     run(&mut plugin, 48_000.0, 128, &test_input(256), &[]);
