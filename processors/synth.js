@@ -7,7 +7,10 @@
 // voice by ±2 semitones.
 // MPE (lower zone): each note on its own channel 2–16 takes that channel's pitch
 // bend (±48 semitones), channel pressure (louder, up to 1.5×) and CC 74 (timbre).
-// Voices are stolen oldest first, releasing voices before held ones.
+// A DAW's per-note expressions (CLAP): tuning (semitones), brightness (the
+// timbre), volume, and poly pressure, each for the one note it names.
+// Voices are stolen oldest first, releasing voices before held ones. When a
+// voice falls silent (or is stolen) the host is told (`endVoice`).
 import { HostEvents } from './lib/host-events.js';
 
 const VOICES = 8;
@@ -28,6 +31,17 @@ class Voice {
     this.step = 0;          // release step per frame
     this.phase = 0;
     this.started = 0;
+    this.tuning = 0;        // per-note expressions
+    this.brightness = 0;
+    this.volume = 1;
+    this.pressure = 0;
+  }
+
+  // Whether an event for `noteId` (or `channel` and `key`, -1: any) is for this voice.
+  is(noteId, channel, key) {
+    if (!this.active) return false;
+    if (noteId >= 0 && this.noteId >= 0) return this.noteId === noteId;
+    return (channel < 0 || channel === this.channel) && (key < 0 || key === this.note);
   }
 }
 
@@ -51,6 +65,7 @@ class SynthProcessor extends AudioWorkletProcessor {
     this.timbre = new Float64Array(16);    // per channel, 0..1
     this.sustain = false;
     this.notes = 0;
+    this.frame = 0;         // the frame of the event being handled
   }
 
   process(inputs, outputs, parameters) {
@@ -67,7 +82,9 @@ class SynthProcessor extends AudioWorkletProcessor {
     while (events.next()) {
       this.render(out, frame, events.frame);
       frame = events.frame;
+      this.frame = frame;
       if (events.type === 'wam-midi') this.midi(events.status, events.data1, events.data2, events.noteId);
+      else if (events.type === 'note-expression') this.express(events);
     }
     this.render(out, frame, out[0].length);
     for (let c = 1; c < out.length; c++) out[c].set(out[0]);
@@ -84,8 +101,20 @@ class SynthProcessor extends AudioWorkletProcessor {
       case 0x80: this.noteOff(channel, data1, noteId); break;
       case 0xe0: this.bend[channel] = ((data2 << 7 | data1) - 8192) / 8192; break;
       case 0xd0: this.pressure[channel] = data1 / 127; break;
+      case 0xa0:
+        for (const v of this.voices) if (v.is(noteId, channel, data1)) v.pressure = data2 / 127;
+        break;
       case 0xb0: this.control(channel, data1, data2); break;
       default: break;
+    }
+  }
+
+  express(e) {
+    for (const v of this.voices) {
+      if (!v.is(e.noteId, e.channel, e.key)) continue;
+      if (e.expression === 'tuning') v.tuning = e.value;
+      else if (e.expression === 'brightness') v.brightness = e.value;
+      else if (e.expression === 'volume') v.volume = e.value;
     }
   }
 
@@ -108,6 +137,7 @@ class SynthProcessor extends AudioWorkletProcessor {
       const byAge = (a, b) => (a.started <= b.started ? a : b);
       const releasing = this.voices.filter((v) => v.releasing);
       voice = (releasing.length ? releasing : this.voices).reduce(byAge);
+      this.events.endVoice(this.frame, voice.channel, voice.note, voice.noteId);
     }
     voice.active = true;
     voice.releasing = false;
@@ -120,6 +150,10 @@ class SynthProcessor extends AudioWorkletProcessor {
     voice.stage = 0;
     voice.phase = 0;
     voice.started = this.notes++;
+    voice.tuning = 0;
+    voice.brightness = 0;
+    voice.volume = 1;
+    voice.pressure = 0;
     // A new note on a member channel starts from that channel's neutral state.
     if (channel !== 0) {
       this.bend[channel] = 0;
@@ -152,11 +186,13 @@ class SynthProcessor extends AudioWorkletProcessor {
     for (const v of this.voices) {
       if (!v.active) continue;
       const c = v.channel;
-      const semitones = v.note - 69 + this.bend[0] * MASTER_BEND_RANGE + (c !== 0 ? this.bend[c] * MEMBER_BEND_RANGE : 0);
+      const semitones = v.note - 69 + v.tuning + this.bend[0] * MASTER_BEND_RANGE
+        + (c !== 0 ? this.bend[c] * MEMBER_BEND_RANGE : 0);
       const increment = 2 * Math.PI * 440 * Math.pow(2, semitones / 12) / sampleRate;
-      const loudness = gain * v.level * (1 + 0.5 * this.pressure[c]);
-      const h2 = 0.5 * this.timbre[c];
-      const h3 = 0.25 * this.timbre[c];
+      const loudness = gain * v.level * v.volume * (1 + 0.5 * Math.min(1, this.pressure[c] + v.pressure));
+      const timbre = Math.min(1, this.timbre[c] + v.brightness);
+      const h2 = 0.5 * timbre;
+      const h3 = 0.25 * timbre;
       for (let i = from; i < to; i++) {
         if (v.stage === 0) {
           v.env += this.attackStep;
@@ -165,7 +201,12 @@ class SynthProcessor extends AudioWorkletProcessor {
           if (v.env > this.sustainLevel) v.env = Math.max(this.sustainLevel, v.env - this.decayStep);
         } else {
           v.env -= v.step;
-          if (v.env <= 0) { v.env = 0; v.active = false; break; }
+          if (v.env <= 0) {
+            v.env = 0;
+            v.active = false;
+            this.events.endVoice(i, v.channel, v.note, v.noteId);
+            break;
+          }
         }
         v.phase += increment;
         if (v.phase > 2 * Math.PI) v.phase -= 2 * Math.PI;

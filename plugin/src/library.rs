@@ -31,6 +31,7 @@ pub const FACTORY: &[FactoryProcessor] = factory![
     "saturator.js",
     "compressor.js",
     "noise-gate.js",
+    "ducker.js",
     "oscillator.js",
     "synth.js",
     "arpeggiator.js",
@@ -47,6 +48,18 @@ pub const FACTORY: &[FactoryProcessor] = factory![
 /// import them by these names, so a factory processor loaded from memory finds
 /// them as it finds them beside itself on disk or in a browser.
 pub const FACTORY_MODULES: &[FactoryProcessor] = factory!["lib/host-events.js"];
+
+/// The `AudioWorkletNodeOptions` a factory processor is built for (what a page
+/// passes to `new AudioWorkletNode`); `null`: the defaults.
+pub fn node_options(file: &str) -> serde_json::Value {
+    match file {
+        // Input 1 is the key: a plugin's sidechain bus.
+        "ducker.js" => serde_json::json!({"numberOfInputs": 2}),
+        // An instrument: no input, a stereo output.
+        "synth.js" => serde_json::json!({"numberOfInputs": 0, "outputChannelCount": [2]}),
+        _ => serde_json::Value::Null,
+    }
+}
 
 /// A factory processor by file name.
 pub fn find(file: &str) -> Option<&'static FactoryProcessor> {

@@ -11,6 +11,8 @@
 //                         currentBar: 0, currentBarStarted: context.currentTime });
 //   await connectWebMidi(node, context);                             // every Web MIDI input, live
 //   onMidi(node, (bytes, time) => output.send(bytes));               // MIDI the processor sends
+//   sendNoteExpression(node, { noteId: 7, expression: 'tuning', value: 0.5 }, t);  // one note's detune
+//   onVoiceEnd(node, ({ channel, key, noteId }, time) => { ... });  // a voice's release is over
 //
 // `time` is in the context's seconds (`context.currentTime`); an event whose
 // time has passed plays at the start of the next quantum.
@@ -62,6 +64,24 @@ export function onMidi(node, listener) {
     if (message && (message.type === 'wam-midi' || message.type === 'wam-sysex')) {
       listener(Uint8Array.from(message.data.bytes), message.time);
     }
+  });
+  node.port.start();
+}
+
+// Sends a per-note expression (what a DAW's CLAP note expressions carry):
+// { noteId, channel, key, expression, value }, the note named by its id (or by
+// channel and key, -1: any); `expression` is 'tuning' (semitones), 'brightness',
+// 'vibrato', 'expression' (0–1), 'volume' (a gain) or 'pan' (0–1).
+export function sendNoteExpression(node, { noteId = -1, channel = -1, key = -1, expression, value }, time = 0) {
+  node.port.postMessage({ type: 'note-expression', time, data: { noteId, channel, key, expression, value } });
+}
+
+// Calls `listener({ channel, key, noteId }, time)` when the processor reports
+// that a voice has ended (`endVoice`).
+export function onVoiceEnd(node, listener) {
+  node.port.addEventListener('message', (event) => {
+    const message = event.data;
+    if (message && message.type === 'voice-end') listener(message.data, message.time);
   });
   node.port.start();
 }

@@ -30,10 +30,23 @@
 // (one event, or an array of them, per message), where `time` is in the
 // context's seconds: `host-events-main.js` sends them from Web MIDI or a
 // sequence. Worklet accepts the same messages too.
+//
+// A DAW's per-note expressions (CLAP note expressions: MPE without MIDI
+// channels) arrive as events of type 'note-expression', with `expression`
+// ('tuning' in semitones; 'brightness', 'vibrato', 'expression' from 0 to 1;
+// 'volume' as a gain; 'pan' from 0 to 1), `value`, and the note they shape:
+// `noteId`, or `channel` and `key` (-1: any). Pressure comes as MIDI poly
+// pressure (0xA0) with the note's id. In a browser they arrive as
+//   { type: 'note-expression', time, data: { noteId, channel, key, expression, value } }
+// A synth tells the host when a voice has ended (its release is over) with
+// `endVoice(frame, channel, key, noteId)`; a DAW then stops modulating it.
 
 const QUANTUM = 128;
 const KIND_MIDI = 1;
 const KIND_SYSEX = 2;
+const KIND_EXPRESSION = 3;
+const KIND_VOICE_END = 4;
+const EXPRESSIONS = Object.freeze(['volume', 'pan', 'tuning', 'vibrato', 'expression', 'brightness', 'pressure']);
 // Layout version 1 of Worklet's `hostEvents` (see the engine's event_mailbox.rs).
 const H_COUNT = 0, H_OUT_COUNT = 4, H_OUT_SYSEX = 5, H_OUT_DROPPED = 6, H_VERSION = 7;
 
@@ -58,6 +71,10 @@ export class HostEvents {
     this.data1 = 0;
     this.data2 = 0;
     this.noteId = -1;
+    this.channel = 0;
+    this.key = 0;
+    this.expression = '';
+    this.value = 0;
     this.bytes = new Uint8Array(3);
     this.sysex = null;
     // The transport at the quantum's first frame (WebAudioModules' names, plus
@@ -117,8 +134,13 @@ export class HostEvents {
       const at = this._hostIndex++ * 4;
       const words = host.events;
       this.frame = words[at];
-      if (words[at + 1] === KIND_SYSEX) {
+      const kind = words[at + 1] & 0xff;
+      if (kind === KIND_SYSEX) {
         this._sysex(host.sysex.subarray(words[at + 2], words[at + 2] + words[at + 3]));
+      } else if (kind === KIND_EXPRESSION) {
+        const w = words[at + 1];
+        this._expression(EXPRESSIONS[(w >> 8) & 0xf], host.values[at + 2], ((w >> 12) & 31) - 1,
+          ((w >> 17) & 255) - 1, words[at + 3]);
       } else {
         const packed = words[at + 2];
         this._midi(packed & 0xff, (packed >> 8) & 0xff, (packed >> 16) & 0xff, words[at + 3]);
@@ -129,7 +151,23 @@ export class HostEvents {
     this.frame = Math.min(fromPort, QUANTUM - 1);
     const bytes = due.bytes;
     if (due.type === 'wam-sysex') this._sysex(bytes instanceof Uint8Array ? bytes : Uint8Array.from(bytes));
-    else this._midi(bytes[0] | 0, bytes[1] | 0, bytes[2] | 0, -1);
+    else if (due.type === 'note-expression') {
+      const d = due.data;
+      this._expression(d.expression, +d.value || 0, d.channel ?? -1, d.key ?? -1, d.noteId ?? -1);
+    } else this._midi(bytes[0] | 0, bytes[1] | 0, bytes[2] | 0, -1);
+    return true;
+  }
+
+  // Tells the host that the voice started for a note has ended, at `frame` of
+  // this quantum (CLAP's note end; in a browser, a 'voice-end' port message).
+  endVoice(frame, channel, key, noteId = -1) {
+    if (frame < 0 || frame >= QUANTUM || channel < 0 || channel > 15 || key < 0 || key > 127) {
+      this.dropped++;
+      return false;
+    }
+    if (this.host) return this._out(frame, KIND_VOICE_END, channel | key << 8, noteId);
+    if (!this.port) return false;
+    this.port.postMessage({ type: 'voice-end', time: (this._start + frame) / sampleRate, data: { channel, key, noteId } });
     return true;
   }
 
@@ -138,17 +176,8 @@ export class HostEvents {
   send(frame, status, data1 = 0, data2 = 0, noteId = -1) {
     const length = channelDataBytes(status);
     if (length < 0 || frame < 0 || frame >= QUANTUM) { this.dropped++; return false; }
-    const host = this.host;
-    if (host) {
-      const count = host.header[H_OUT_COUNT];
-      if (count * 4 >= host.out.length) { host.header[H_OUT_DROPPED]++; this.dropped++; return false; }
-      const at = count * 4;
-      host.out[at] = frame;
-      host.out[at + 1] = KIND_MIDI;
-      host.out[at + 2] = (status & 0xff) | (data1 & 0x7f) << 8 | (data2 & 0x7f) << 16;
-      host.out[at + 3] = noteId;
-      host.header[H_OUT_COUNT] = count + 1;
-      return true;
+    if (this.host) {
+      return this._out(frame, KIND_MIDI, (status & 0xff) | (data1 & 0x7f) << 8 | (data2 & 0x7f) << 16, noteId);
     }
     if (!this.port) return false;
     const bytes = length === 1 ? [status, data1 & 0x7f] : [status, data1 & 0x7f, data2 & 0x7f];
@@ -161,25 +190,33 @@ export class HostEvents {
     const host = this.host;
     if (frame < 0 || frame >= QUANTUM || bytes.length < 2 || bytes[0] !== 0xf0) { this.dropped++; return false; }
     if (host) {
-      const count = host.header[H_OUT_COUNT];
       const used = host.header[H_OUT_SYSEX];
-      if (count * 4 >= host.out.length || used + bytes.length > host.outSysex.length) {
+      if (used + bytes.length > host.outSysex.length) {
         host.header[H_OUT_DROPPED]++;
         this.dropped++;
         return false;
       }
+      if (!this._out(frame, KIND_SYSEX, used, bytes.length)) return false;
       host.outSysex.set(bytes, used);
-      const at = count * 4;
-      host.out[at] = frame;
-      host.out[at + 1] = KIND_SYSEX;
-      host.out[at + 2] = used;
-      host.out[at + 3] = bytes.length;
       host.header[H_OUT_SYSEX] = used + bytes.length;
-      host.header[H_OUT_COUNT] = count + 1;
       return true;
     }
     if (!this.port) return false;
     this.port.postMessage({ type: 'wam-sysex', time: (this._start + frame) / sampleRate, data: { bytes: Array.from(bytes) } });
+    return true;
+  }
+
+  // Appends an event to Worklet's `out` arrays (false, and counted, when full).
+  _out(frame, kind, a, b) {
+    const host = this.host;
+    const count = host.header[H_OUT_COUNT];
+    if (count * 4 >= host.out.length) { host.header[H_OUT_DROPPED]++; this.dropped++; return false; }
+    const at = count * 4;
+    host.out[at] = frame;
+    host.out[at + 1] = kind;
+    host.out[at + 2] = a;
+    host.out[at + 3] = b;
+    host.header[H_OUT_COUNT] = count + 1;
     return true;
   }
 
@@ -189,9 +226,26 @@ export class HostEvents {
     this.data1 = data1;
     this.data2 = data2;
     this.noteId = noteId;
+    this.channel = status & 0x0f;
+    this.key = data1;
+    this.expression = '';
+    this.value = 0;
     this.bytes[0] = status;
     this.bytes[1] = data1;
     this.bytes[2] = data2;
+    this.sysex = null;
+  }
+
+  _expression(expression, value, channel, key, noteId) {
+    this.type = 'note-expression';
+    this.status = 0;
+    this.data1 = 0;
+    this.data2 = 0;
+    this.noteId = noteId;
+    this.channel = channel;
+    this.key = key;
+    this.expression = expression;
+    this.value = value;
     this.sysex = null;
   }
 
@@ -209,7 +263,7 @@ export class HostEvents {
       for (const item of message) this._receive(item);
       return;
     }
-    if (!message || typeof message.type !== 'string' || !message.type.startsWith('wam-')) return;
+    if (!message || typeof message.type !== 'string') return;
     const data = message.data || {};
     const time = typeof message.time === 'number' ? message.time : 0;
     const frame = Math.max(0, Math.round(time * sampleRate));
@@ -223,6 +277,9 @@ export class HostEvents {
       event = { type: 'wam-sysex', frame, bytes: data.bytes };
     } else if (message.type === 'wam-transport') {
       event = { type: 'wam-transport', frame, data };
+    } else if (message.type === 'note-expression') {
+      if (!EXPRESSIONS.includes(data.expression)) return;
+      event = { type: 'note-expression', frame, data };
     } else {
       return;
     }

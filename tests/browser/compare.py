@@ -60,6 +60,10 @@ CASES = {
     "ping-pong": ("ping-pong.js", STEREO, {}, None),
     "global-volume": ("global-volume.js", STEREO, {}, None),
     "synth": ("synth.js", SOURCE, {"release": 0.05}, None),
+    # Input 1 is the key: in Worklet the sidechain (--sidechain), in Chromium a
+    # second source connected to the node's second input.
+    "ducker": ("ducker.js", {"inputs": 2, "sidechain": 1, "options": {"numberOfInputs": 2}},
+               {"threshold": -24, "ratio": 6, "release": 0.05}, None),
     # Annex B string functions and an async factory (tests/browser/processors/).
     "legacy-async": ("tests/browser/processors/legacy-async.js", STEREO, {},
                      {"query": "gain%3D0.5%26harmonics%3D5%26step%3D3%26label%3Dmy%20table"}),
@@ -108,6 +112,11 @@ def test_input(channels):
             burst = 0.5 if 6000 <= n < 6400 else 0.0
             data.append(struct.unpack("f", struct.pack("f", sweep + burst))[0])
     return data
+
+
+def key_input():
+    """A key for a sidechain: bursts of a 60 Hz tone, 50 ms on, 50 ms off."""
+    return [0.6 * math.sin(2 * math.pi * 60 * n / RATE) if (n // 2400) % 2 == 0 else 0.0 for n in range(FRAMES)]
 
 
 def write_wav(path, channels, planar):
@@ -199,12 +208,19 @@ def main():
             command += ["--input", str(work / f"{name}-in.wav")]
         else:
             command += ["--input-signal", "none", "--frames", str(FRAMES), "--sample-rate", str(RATE)]
+        sidechain = io.get("sidechain", 0)
+        if sidechain:
+            key = key_input() * sidechain
+            (work / "input" / f"{name}-key.f32").write_bytes(struct.pack(f"<{len(key)}f", *key))
+            write_wav(work / f"{name}-key.wav", sidechain, key)
+            command += ["--sidechain", str(work / f"{name}-key.wav")]
         subprocess.run(command, check=True)
         out = read_wav(work / f"{name}.wav")
         expected[name] = out * 2 if len(out) == 1 else out
         midi = [{"time": tick / 960, "bytes": data} for tick, data in MIDI.get(name, [])]
         cases.append({"name": name, "file": str(source(file).relative_to(REPO)), "processor": check["processors"][0]["name"], "options": options,
-                      "inputChannels": channels, "frames": FRAMES, "sampleRate": RATE, "midi": midi})
+                      "inputChannels": channels, "sidechainChannels": sidechain, "frames": FRAMES, "sampleRate": RATE,
+                      "midi": midi})
     (work / "cases.json").write_text(json.dumps(cases))
 
     results = Results()

@@ -4,7 +4,9 @@
 audio hardware (the dummy backend still calls `process` in real time). The test
 types a new processor over the default one, applies it with Ctrl+Enter, then
 types a syntax error and applies again. Then it loads the MDN ping-pong from
-the library and posts "ping" from the console's input line. The plugin's log (NICE_LOG) says which
+the library and posts "ping" from the console's input line. Last it turns the
+console's MIDI monitor on and plays a note on the on-screen keyboard: the note
+goes to the audio thread and comes back into the console as "MIDI in" lines. The plugin's log (NICE_LOG) says which
 generation the host is playing; screenshots are checked for the error marks.
 
 Screenshots are kept in target/gui-shots/ for the closing note.
@@ -28,10 +30,18 @@ ERROR_MARK = (235, 64, 52)
 ERROR_LINE = (110, 28, 28)
 # Console lines received on a node-side port (gui/console.rs).
 RECEIVED = (156, 220, 254)
+# Console lines of MIDI the processor got (gui/console.rs), and a sounding key
+# of the on-screen keyboard (gui/keyboard.rs).
+MIDI_IN = (197, 134, 192)
+KEY_LIT = (106, 190, 85)
 # The editor's library list: one row per factory processor, in the order of
 # plugin/src/library.rs, from gain.js at y = 61, 23 px apart; the Load button
 # comes after the last row.
 LIBRARY_TOP, LIBRARY_ROW = 61, 23
+# The console's "Show MIDI" box, and the lowest C of the on-screen keyboard (low
+# on the key, where no black key covers it), in window coordinates.
+MONITOR_BOX = ("530", "533")
+KEY_C = ("245", "500")
 
 TYPED = """registerProcessor('typed', class extends AudioWorkletProcessor {
 process([input], [output]) {
@@ -176,3 +186,16 @@ def test_type_apply_and_break_in_the_editor(editor):
     xdotool("key", "Return")
     wait_for("the pong in the console",
              lambda: pixels_of(screenshot(display, "5-pong.png"), RECEIVED) > 30, timeout=20)
+
+    # The on-screen keyboard, with the MIDI monitor on: press and hold a key (it
+    # lights up), release it; both notes come back through the audio thread.
+    xdotool("mousemove", "--window", window, MONITOR_BOX[0], MONITOR_BOX[1], "click", "1")
+    time.sleep(0.3)
+    before = pixels_of(screenshot(display, "6-monitor-on.png"), KEY_LIT)
+    xdotool("mousemove", "--window", window, KEY_C[0], KEY_C[1], "mousedown", "1")
+    time.sleep(0.5)
+    held = screenshot(display, "7-key-held.png")
+    xdotool("mouseup", "1")
+    assert pixels_of(held, KEY_LIT) - before > 600, "the held key is lit"
+    wait_for("the note on and off in the console",
+             lambda: pixels_of(screenshot(display, "8-midi-monitor.png"), MIDI_IN) > 200, timeout=20)

@@ -144,7 +144,7 @@ impl Harness {
         let mut realm = realm(source);
         let name = worklet::engine::offline::first_processor(&mut realm).expect("a processor is registered");
         let (main, router) = worklet::port::channel_pair();
-        let instance = worklet::engine::Instance::new(realm, router, &name, options, Some(1)).expect("node");
+        let instance = worklet::engine::Instance::new(realm, router, &name, options, &[Some(1)]).expect("node");
         let inputs = worklet::engine::AudioBuses::silent(instance.node().input_channels());
         let outputs = worklet::engine::AudioBuses::silent(instance.node().output_channels());
         let params = worklet::engine::ParamFrame::constant(instance.node().initial_values());

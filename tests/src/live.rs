@@ -68,7 +68,7 @@ impl Live {
     /// One host block of `frames` frames (`input` per channel), then waits until
     /// every complete quantum fed so far has been rendered. Returns the output.
     pub fn block(&mut self, input: &[&[f32]], frames: usize, changes: &[ParamChange]) -> Vec<Vec<f32>> {
-        let channels = self.pipeline.config().output_channels;
+        let channels: usize = self.pipeline.config().output_buses().iter().sum();
         let mut output = vec![vec![0.0; frames]; channels];
         let mut slices: Vec<&mut [f32]> = output.iter_mut().map(Vec::as_mut_slice).collect();
         self.host.process(input, &mut slices, changes);
@@ -86,7 +86,7 @@ impl Live {
         events: &[BlockEvent],
         transport: Option<&Transport>,
     ) -> (Vec<Vec<f32>>, Vec<BlockEvent>) {
-        let channels = self.pipeline.config().output_channels;
+        let channels: usize = self.pipeline.config().output_buses().iter().sum();
         let mut output = vec![vec![0.0; frames]; channels];
         let mut slices: Vec<&mut [f32]> = output.iter_mut().map(Vec::as_mut_slice).collect();
         let mut out = EventsOut::default();
@@ -115,7 +115,7 @@ impl Live {
     /// them; returns the whole output per channel.
     pub fn run(&mut self, input: &[Vec<f32>], sizes: &[usize]) -> Vec<Vec<f32>> {
         let total = input[0].len();
-        let channels = self.pipeline.config().output_channels;
+        let channels: usize = self.pipeline.config().output_buses().iter().sum();
         let mut output = vec![Vec::with_capacity(total); channels];
         let mut done = 0;
         for &size in sizes.iter().cycle() {

@@ -49,6 +49,12 @@ pub struct RenderArgs {
     /// Generated input: sine:FREQ | noise | impulse | silence | dc:VALUE | none (nothing connected).
     #[arg(long = "input-signal", value_name = "KIND")]
     pub input_signal: Option<InputSignal>,
+    /// What feeds the node's second input (a plugin's sidechain bus), from a WAV file at the render's rate.
+    #[arg(long, value_name = "FILE.wav", conflicts_with = "sidechain_signal")]
+    pub sidechain: Option<PathBuf>,
+    /// A generated sidechain, as for --input-signal (default: none, input 1 left unconnected).
+    #[arg(long = "sidechain-signal", value_name = "KIND")]
+    pub sidechain_signal: Option<InputSignal>,
     /// Channels of a generated input.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=32))]
     pub channels: u32,

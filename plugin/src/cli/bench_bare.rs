@@ -36,7 +36,8 @@ impl Bare {
                 .ok_or_else(|| Failure::usage("no processor is registered"))?,
         };
         let (_main, router) = channel_pair();
-        let instance = Instance::new(realm, router, &name, &NodeOptions::default(), Some(2)).map_err(Failure::usage)?;
+        let instance =
+            Instance::new(realm, router, &name, &NodeOptions::default(), &[Some(2)]).map_err(Failure::usage)?;
         let mut inputs = AudioBuses::silent(instance.node().input_channels());
         let signal = bench_signal(2, sample_rate);
         for (channel, samples) in inputs.buses.iter_mut().flatten().zip(&signal) {

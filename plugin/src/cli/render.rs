@@ -51,6 +51,21 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
         Some(file) => Some(file.channels),
         None => args.input_signal.unwrap_or(InputSignal::Sine(440.0)).generate(args.channels, frames, sample_rate),
     };
+    let sidechain = match (&args.sidechain, args.sidechain_signal) {
+        (Some(path), _) => {
+            let file = wav::read(path).map_err(Failure::usage)?;
+            if (f64::from(file.sample_rate) - sample_rate).abs() > f64::EPSILON {
+                return Err(Failure::usage(format!(
+                    "--sidechain {}: its rate {} Hz differs from the render's {sample_rate} Hz",
+                    path.display(),
+                    file.sample_rate
+                )));
+            }
+            Some(file.channels)
+        }
+        (None, Some(signal)) => signal.generate(args.channels, frames, sample_rate),
+        (None, None) => None,
+    };
     let mut posts = Vec::new();
     for (list, port) in [(&args.posts, PortName::Node), (&args.posts_global, PortName::Global)] {
         for text in list {
@@ -64,6 +79,7 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
         processor: args.processor.clone(),
         options,
         input,
+        sidechain,
         automation,
         posts,
         events,

@@ -14,15 +14,23 @@
 //!   bytes used, the quantum's serial, events out, SysEx bytes out, events out
 //!   dropped (total, counted by the script), the layout version.
 //! * `events` and `out: Int32Array(4 × capacity)`, four words per event: frame in
-//!   the quantum, kind (1 MIDI, 2 SysEx), then for MIDI the bytes packed little-end
-//!   first and the note id (-1: none), for SysEx the offset and length of its bytes
-//!   in `sysex` / `outSysex: Uint8Array`.
+//!   the quantum, kind (low byte), then:
+//!   * kind 1, MIDI: the bytes packed little-end first, the note id (-1: none);
+//!   * kind 2, SysEx: the offset and length of its bytes in `sysex` / `outSysex:
+//!     Uint8Array`;
+//!   * kind 3, a note expression (in only): the kind word also holds the
+//!     expression (bits 8–11), channel + 1 (12–16) and key + 1 (17–24), where 0
+//!     means any; then the value
+//!     (read it through `values: Float32Array`, a view of the same words) and the
+//!     note id;
+//!   * kind 4, a voice's end (out only): channel and key packed (channel | key
+//!     << 8), the note id.
 //! * `transport: Float64Array(16)`: known, playing, recording, looping, tempo,
 //!   numerator, denominator, position in quarter notes, position in seconds, bar
 //!   start in quarter notes, bar, loop start, loop end.
 
 use boa_engine::object::ObjectInitializer;
-use boa_engine::object::builtins::{JsArrayBuffer, JsFloat64Array, JsInt32Array, JsUint8Array};
+use boa_engine::object::builtins::{JsArrayBuffer, JsFloat32Array, JsFloat64Array, JsInt32Array, JsUint8Array};
 use boa_engine::property::Attribute;
 use boa_engine::{JsResult, JsValue, js_string};
 
@@ -44,6 +52,8 @@ const HEADER: usize = 8;
 const TRANSPORT: usize = 16;
 const KIND_MIDI: i32 = 1;
 const KIND_SYSEX: i32 = 2;
+const KIND_EXPRESSION: i32 = 3;
+const KIND_VOICE_END: i32 = 4;
 
 /// Words of `header` (count, dropped, SysEx used and serial are written together
 /// from [`slot::COUNT`] on).
@@ -56,7 +66,7 @@ mod slot {
 }
 
 /// An event a processor sent out, at a frame of the quantum that sent it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OutEvent {
     /// Frame inside the quantum (0..128).
     pub frame: u32,
@@ -99,6 +109,7 @@ impl EventMailbox {
         let fields = [
             (js_string!("header"), int32(&header, context)?),
             (js_string!("events"), int32(&events, context)?),
+            (js_string!("values"), JsFloat32Array::from_array_buffer(events.clone(), context)?.into()),
             (js_string!("sysex"), bytes(&sysex, context)?),
             (js_string!("transport"), JsFloat64Array::from_array_buffer(transport.clone(), context)?.into()),
             (js_string!("out"), int32(&out, context)?),
@@ -149,6 +160,16 @@ impl EventMailbox {
                 self.sysex_used += bytes.len();
                 [frame, KIND_SYSEX, offset, bytes.len() as i32]
             }
+            EventData::Expression { channel, key, note_id, expression, value } => {
+                let (channel, key) = ((channel + 1).clamp(0, 16), (key + 1).clamp(0, 128));
+                let kind = KIND_EXPRESSION
+                    | i32::from(expression.index()) << 8
+                    | i32::from(channel) << 12
+                    | i32::from(key) << 17;
+                [frame, kind, value.to_bits() as i32, *note_id]
+            }
+            // Only a processor ends voices.
+            EventData::VoiceEnd { .. } => return self.drop_one(),
         };
         if self.count >= EVENT_CAPACITY {
             return self.drop_one();
@@ -207,13 +228,15 @@ impl EventMailbox {
         }
     }
 
-    /// Takes what the processor sent during the quantum into `into` and empties the
-    /// `out` arrays. Malformed entries (a bad kind, a status byte that is not a
+    /// Takes what the processor sent during the quantum into `into`, in frame
+    /// order (events of one frame in the order sent), and empties the `out`
+    /// arrays. Malformed entries (a bad kind, a status byte that is not a
     /// channel message, SysEx outside `outSysex` or without `F0`…`F7`) are counted
     /// as dropped. Returns how many were dropped this quantum, the script's own
     /// count of events it could not queue included.
     pub(crate) fn take_out(&mut self, into: &mut Vec<OutEvent>) -> u64 {
         let count = (self.header_word(slot::OUT_COUNT).max(0) as usize).min(OUT_CAPACITY);
+        let first = into.len();
         let mut dropped = 0;
         let words = self.out.data();
         let sysex = self.out_sysex.data();
@@ -229,11 +252,24 @@ impl EventMailbox {
                 }
             }
         }
+        sort_by_frame(&mut into[first..]);
         let script_dropped = self.header_word(slot::OUT_DROPPED).max(0) as u64;
         self.set_header(slot::OUT_COUNT, 0);
         self.set_header(slot::OUT_SYSEX_USED, 0);
         self.set_header(slot::OUT_DROPPED, 0);
         dropped + script_dropped
+    }
+}
+
+/// A stable sort by frame that allocates nothing (insertion sort: a quantum's
+/// events are few and mostly in order already).
+fn sort_by_frame(events: &mut [OutEvent]) {
+    for index in 1..events.len() {
+        let mut at = index;
+        while at > 0 && events[at - 1].frame > events[at].frame {
+            events.swap(at - 1, at);
+            at -= 1;
+        }
     }
 }
 
@@ -258,6 +294,13 @@ fn decode(frame: i32, kind: i32, a: i32, b: i32, sysex: &[u8]) -> Option<OutEven
                 return None;
             }
             EventData::Sysex { bytes: bytes.to_vec() }
+        }
+        KIND_VOICE_END => {
+            let (channel, key) = (u8::try_from(a & 0xff).ok()?, u8::try_from(a >> 8).ok()?);
+            if channel > 15 || key > 127 {
+                return None;
+            }
+            EventData::VoiceEnd { channel, key, note_id: b.max(-1) }
         }
         _ => return None,
     };
@@ -286,6 +329,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn out_events_are_put_in_frame_order_keeping_the_order_within_a_frame() {
+        let at = |frame, key| OutEvent { frame, data: EventData::midi(0x90, key, 1) };
+        let mut events = vec![at(100, 1), at(50, 2), at(100, 3), at(0, 4), at(50, 5)];
+        sort_by_frame(&mut events);
+        assert_eq!(events, vec![at(0, 4), at(50, 2), at(50, 5), at(100, 1), at(100, 3)]);
+    }
+
+    #[test]
     fn malformed_out_events_are_refused() {
         let sysex = [0xf0, 0x7e, 0x01, 0xf7, 0x90];
         assert_eq!(decode(5, KIND_MIDI, 0x7f_3c_90, -1, &sysex).unwrap().data, EventData::midi(0x90, 60, 127));
@@ -301,5 +352,12 @@ mod tests {
         assert!(decode(0, KIND_SYSEX, 1, 4, &sysex).is_none(), "not framed by F0 F7");
         assert!(decode(0, KIND_SYSEX, 3, 9, &sysex).is_none(), "outside the array");
         assert!(decode(0, 7, 0, 0, &sysex).is_none(), "unknown kind");
+        assert_eq!(
+            decode(9, KIND_VOICE_END, 3 | 64 << 8, 42, &sysex).unwrap(),
+            OutEvent { frame: 9, data: EventData::VoiceEnd { channel: 3, key: 64, note_id: 42 } }
+        );
+        assert!(decode(0, KIND_VOICE_END, 16, 1, &sysex).is_none(), "channel 16");
+        assert!(decode(0, KIND_VOICE_END, 128 << 8, 1, &sysex).is_none(), "key 128");
+        assert!(decode(0, KIND_EXPRESSION, 0, 0, &sysex).is_none(), "expressions only come in");
     }
 }

@@ -87,6 +87,13 @@ pub enum MainEvent {
         #[serde(rename = "noteId", skip_serializing_if = "Option::is_none")]
         note_id: Option<i32>,
     },
+    /// Another event the processor sent out (`{"type": "event", "kind":
+    /// "voice-end", …}`), at its own frame.
+    Event {
+        /// What it is.
+        #[serde(flatten)]
+        data: super::host_events::EventData,
+    },
     /// A `console.*` call, or an uncaught exception in an event listener.
     Console {
         /// `log`, `info`, `warn`, `error` or `debug`.
@@ -119,6 +126,7 @@ impl MainEvent {
                 Self::Midi { bytes: bytes[..length].to_vec(), note_id: (note_id >= 0).then_some(note_id) }
             }
             EventData::Sysex { bytes } => Self::Midi { bytes, note_id: None },
+            other => Self::Event { data: other },
         }
     }
 

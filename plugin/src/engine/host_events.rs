@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 /// One event for the processor, at an absolute context frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HostEvent {
     /// The context frame it happens at.
     pub frame: u64,
@@ -18,7 +18,7 @@ pub struct HostEvent {
 }
 
 /// The payload of a [`HostEvent`] (or of an event a processor sends out).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum EventData {
     /// A MIDI 1.0 channel message (running status resolved; unused bytes are 0).
@@ -34,6 +34,70 @@ pub enum EventData {
         /// The bytes.
         bytes: Vec<u8>,
     },
+    /// A per-note expression of one playing note (CLAP note expressions: the
+    /// host's MPE without MIDI channels). Pressure comes as MIDI poly pressure.
+    #[serde(rename = "note-expression")]
+    Expression {
+        /// MIDI channel, 0–15 (-1: any).
+        channel: i16,
+        /// MIDI key, 0–127 (-1: any).
+        key: i16,
+        /// The host's note id, or -1 (then channel and key name the note).
+        #[serde(rename = "noteId")]
+        note_id: i32,
+        /// Which expression.
+        expression: NoteExpression,
+        /// Its value, in the expression's unit (see [`NoteExpression`]).
+        value: f32,
+    },
+    /// Sent by a processor: one of its voices has ended (CLAP's note end), so the
+    /// host can stop modulating it.
+    #[serde(rename = "voice-end")]
+    VoiceEnd {
+        /// MIDI channel, 0–15.
+        channel: u8,
+        /// MIDI key, 0–127.
+        key: u8,
+        /// The note id the voice was started with, or -1.
+        #[serde(rename = "noteId")]
+        note_id: i32,
+    },
+}
+
+/// The per-note expressions a host can send (CLAP's, in its order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NoteExpression {
+    /// Gain, 0–4 (1: unchanged).
+    Volume,
+    /// Pan, 0 (left) to 1 (right), 0.5 centred.
+    Pan,
+    /// Detune in semitones, -120 to 120.
+    Tuning,
+    /// Vibrato amount, 0–1.
+    Vibrato,
+    /// Expression, 0–1.
+    Expression,
+    /// Brightness (MPE's timbre, CC 74), 0–1.
+    Brightness,
+    /// Pressure, 0–1.
+    Pressure,
+}
+
+impl NoteExpression {
+    /// Every expression, by its index.
+    pub const ALL: [Self; 7] =
+        [Self::Volume, Self::Pan, Self::Tuning, Self::Vibrato, Self::Expression, Self::Brightness, Self::Pressure];
+
+    /// Its index (CLAP's expression id).
+    pub fn index(self) -> u8 {
+        self as u8
+    }
+
+    /// The expression with this index.
+    pub fn from_index(index: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(index)).copied()
+    }
 }
 
 fn is_no_id(id: &i32) -> bool {

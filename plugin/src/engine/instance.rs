@@ -38,7 +38,7 @@ impl Instance {
         router: Router,
         name: &str,
         options: &NodeOptions,
-        connected: Option<u32>,
+        connected: &[Option<u32>],
     ) -> Result<Self, CreateError> {
         let events = EventMailbox::install(&mut realm).map_err(|e| CreateError::Script(realm.error(&e)))?;
         let mut node = Node::new(&mut realm, name, options, connected, PROCESSOR_PORT)?;

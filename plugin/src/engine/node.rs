@@ -85,8 +85,8 @@ pub struct Node {
 }
 
 impl Node {
-    /// Constructs processor `name` with `options`; `connected` is the channel
-    /// count of what feeds input 0 (`None`: nothing is connected).
+    /// Constructs processor `name` with `options`; `connected[i]` is the channel
+    /// count of what feeds input `i` (`None`, or no entry: nothing is connected).
     ///
     /// A constructor that throws still yields a node: it is [`NodeState::Errored`]
     /// and [`Node::take_error`] returns the `processorerror`.
@@ -94,7 +94,7 @@ impl Node {
         realm: &mut Realm,
         name: &str,
         options: &NodeOptions,
-        connected: Option<u32>,
+        connected: &[Option<u32>],
         port_id: u32,
     ) -> Result<Self, CreateError> {
         let described = realm.describe().map_err(CreateError::Script)?;
@@ -125,10 +125,9 @@ impl Node {
             })
             .collect();
 
-        let mut input_channels = vec![0; options.number_of_inputs as usize];
-        if let Some(first) = input_channels.first_mut() {
-            *first = options.input_channels(connected);
-        }
+        let input_channels: Vec<u32> = (0..options.number_of_inputs as usize)
+            .map(|input| options.input_channels(connected.get(input).copied().flatten()))
+            .collect();
         let output_channels = options.output_channels(input_channels.first().copied().unwrap_or(0));
         let script = |e: boa_engine::JsError, realm: &mut Realm| CreateError::Script(realm.error(&e));
         let inputs = JsBuses::new(realm, &input_channels).map_err(|e| script(e, realm))?;

@@ -55,6 +55,9 @@ pub struct RenderSpec {
     pub options: Value,
     /// What feeds input 0: its channels, or `None` when nothing is connected.
     pub input: Option<Vec<Vec<f32>>>,
+    /// What feeds input 1 (a plugin's sidechain bus): its channels, or `None`
+    /// when nothing is connected.
+    pub sidechain: Option<Vec<Vec<f32>>>,
     /// Step automation.
     pub automation: Vec<ParamStep>,
     /// Messages from the main thread.
@@ -141,10 +144,10 @@ pub fn render(mut realm: Realm, spec: &RenderSpec, progress: &mut dyn FnMut(u64)
     for post in &spec.posts {
         wire::validate(&post.data).map_err(RenderError::BadPost)?;
     }
-    let connected = spec.input.as_ref().map(|channels| channels.len() as u32);
+    let connected = [&spec.input, &spec.sidechain].map(|feed| feed.as_ref().map(|channels| channels.len() as u32));
     realm.set_current_frame(0);
     let (mut main, router) = channel_pair();
-    let mut instance = Instance::new(realm, router, &name, &options, connected).map_err(RenderError::Create)?;
+    let mut instance = Instance::new(realm, router, &name, &options, &connected).map_err(RenderError::Create)?;
     run(&mut instance, &mut main, spec, &name, &options, connected, progress)
 }
 
@@ -154,7 +157,7 @@ fn run(
     spec: &RenderSpec,
     name: &str,
     options: &NodeOptions,
-    connected: Option<u32>,
+    connected: [Option<u32>; 2],
     progress: &mut dyn FnMut(u64),
 ) -> Result<Rendered, RenderError> {
     let mut automation = Automation::new(instance.node(), &spec.automation)?;
@@ -171,7 +174,7 @@ fn run(
     let mut host_events = host_events.into_iter().peekable();
     let mut sent = Vec::new();
 
-    let mut source = AudioBuses::silent(&[connected.unwrap_or(0)]);
+    let mut source = AudioBuses::silent(&connected.map(|channels| channels.unwrap_or(0)));
     let mut inputs = AudioBuses::silent(instance.node().input_channels());
     let mut outputs = AudioBuses::silent(instance.node().output_channels());
     let mut start = 0u64;
@@ -185,9 +188,11 @@ fn run(
         }
         instance.set_frame(start);
         instance.run_tasks();
-        fill_input(spec.input.as_deref(), start, &mut source);
-        if let (Some(dest), Some(src)) = (inputs.buses.first_mut(), source.buses.first()) {
-            mix_channels(src, dest, options.channel_interpretation);
+        for (bus, feed) in [&spec.input, &spec.sidechain].into_iter().enumerate() {
+            fill_input(feed.as_deref(), start, &mut source.buses[bus]);
+            if let Some(dest) = inputs.buses.get_mut(bus) {
+                mix_channels(&source.buses[bus], dest, options.channel_interpretation);
+            }
         }
         let sample_rate = instance.node_sample_rate();
         instance.begin_events(spec.timeline.as_ref().map(|t| t.at(start, sample_rate)).as_ref());
@@ -229,9 +234,8 @@ pub fn first_processor(realm: &mut Realm) -> Option<String> {
     described.as_array()?.first()?.get("name")?.as_str().map(str::to_owned)
 }
 
-fn fill_input(input: Option<&[Vec<f32>]>, start: u64, source: &mut AudioBuses) {
+fn fill_input(input: Option<&[Vec<f32>]>, start: u64, bus: &mut [super::quantum::Channel]) {
     let Some(channels) = input else { return };
-    let Some(bus) = source.buses.first_mut() else { return };
     for (dest, samples) in bus.iter_mut().zip(channels) {
         for (frame, out) in dest.iter_mut().enumerate() {
             *out = samples.get(start as usize + frame).copied().unwrap_or(0.0);

@@ -12,6 +12,7 @@ use nice_plug_egui::{NiceEguiApp, baseview};
 
 use super::code::{self, CodeView};
 use super::console::ConsolePanel;
+use super::keyboard::Keyboard;
 use super::meters::{Meters, state_label};
 use super::session::Session;
 use super::sidebar::Sidebar;
@@ -40,6 +41,7 @@ pub(super) struct EditorApp {
     console: ConsolePanel,
     sidebar: Sidebar,
     meters: Meters,
+    keyboard: Keyboard,
     new_module: String,
 }
 
@@ -65,6 +67,7 @@ impl EditorApp {
             console: ConsolePanel::default(),
             sidebar: Sidebar::default(),
             meters: Meters::default(),
+            keyboard: Keyboard::default(),
             new_module: String::new(),
         }
     }
@@ -156,6 +159,14 @@ impl EditorApp {
     }
 }
 
+impl Drop for EditorApp {
+    /// Ends the notes the keyboard holds and stops the MIDI monitor.
+    fn drop(&mut self) {
+        self.keyboard.release_all(&self.status.keyboard);
+        self.console.stop_monitor(&self.status);
+    }
+}
+
 impl NiceEguiApp for EditorApp {
     fn build(
         &mut self,
@@ -201,6 +212,9 @@ impl NiceEguiApp for EditorApp {
             });
             egui::Panel::bottom("worklet-console").resizable(true).default_size(200.0).show(ui, |ui| {
                 self.console.show(ui, &status, &mut self.view.post_to_global, &mut self.view.plots);
+            });
+            egui::Panel::bottom("worklet-keyboard").resizable(false).show(ui, |ui| {
+                self.keyboard.show(ui, &status.keyboard);
             });
             egui::CentralPanel::default().show(ui, |ui| {
                 self.tabs(ui);

@@ -24,6 +24,11 @@ pub(super) struct ConsolePanel {
     seen: u64,
     input: String,
     input_error: Option<String>,
+    /// The MIDI monitor is on: events each way are shown as lines.
+    monitor: bool,
+    /// Events of the monitor read so far.
+    midi_seen: u64,
+    midi_scratch: Vec<crate::render::Seen>,
 }
 
 /// Parses what the user typed into a message: JSON in the wire format
@@ -52,10 +57,44 @@ impl ConsolePanel {
         self.seen = count;
     }
 
+    /// Takes the events the MIDI monitor recorded since the last frame.
+    fn pull_midi(&mut self, telemetry: &crate::render::Telemetry) {
+        let monitor = telemetry.monitor();
+        if monitor.enabled() != self.monitor {
+            monitor.set_enabled(self.monitor);
+        }
+        if !self.monitor {
+            return;
+        }
+        let missed = monitor.read_since(&mut self.midi_seen, &mut self.midi_scratch);
+        if missed > 0 {
+            let text = format!("{missed} MIDI events not shown (the monitor fell behind)");
+            self.lines.push_back(ConsoleLine::new(LineKind::Note, text));
+        }
+        for seen in self.midi_scratch.drain(..) {
+            let text = super::event_text::describe(&seen);
+            self.lines.push_back(ConsoleLine::new(LineKind::Midi { out: seen.out }, text));
+        }
+        while self.lines.len() > KEPT {
+            self.lines.pop_front();
+        }
+    }
+
+    /// Stops the MIDI monitor (the editor closes).
+    pub(super) fn stop_monitor(&mut self, status: &Status) {
+        self.monitor = false;
+        if let Some(telemetry) = status.telemetry() {
+            telemetry.monitor().set_enabled(false);
+        }
+    }
+
     /// Shows the panel; `post_to_global` chooses the input's port; `plots` draws
     /// float arrays.
     pub(super) fn show(&mut self, ui: &mut Ui, status: &Status, post_to_global: &mut bool, plots: &mut bool) {
         self.pull(status);
+        if let Some(telemetry) = status.telemetry() {
+            self.pull_midi(&telemetry);
+        }
         ui.horizontal(|ui| {
             ui.strong("Console");
             ui.label(RichText::new(format!("{} lines", self.lines.len())).weak());
@@ -63,6 +102,8 @@ impl ConsolePanel {
                 self.lines.clear();
             }
             ui.checkbox(plots, "Plot float arrays");
+            ui.checkbox(&mut self.monitor, "Show MIDI")
+                .on_hover_text("Show the notes, controllers and expressions the processor gets and sends");
         });
         self.input_row(ui, status, post_to_global);
         egui::ScrollArea::vertical().auto_shrink([false, false]).stick_to_bottom(true).show(ui, |ui| {
@@ -123,6 +164,8 @@ fn colour(kind: &LineKind) -> Color32 {
         LineKind::Console(_) => Color32::from_rgb(212, 212, 212),
         LineKind::Error => super::code::ERROR_MARK,
         LineKind::Note => Color32::from_rgb(181, 206, 168),
+        LineKind::Midi { out: false } => Color32::from_rgb(197, 134, 192),
+        LineKind::Midi { out: true } => Color32::from_rgb(220, 170, 215),
     }
 }
 

@@ -89,8 +89,34 @@ impl Meters {
             let frames = telemetry.latency_frames();
             ui.label(format!("{frames} frames ({:.1} ms)", frames as f32 / sample_rate.max(1.0) * 1e3));
             ui.end_row();
+            let (transport, position) = transport_text(telemetry.transport().as_ref());
+            ui.label("transport");
+            ui.label(transport);
+            ui.end_row();
+            ui.label("position");
+            ui.label(position);
+            ui.end_row();
         });
     }
+}
+
+/// The host's transport in two short lines: `120.0 BPM 4/4, playing` and
+/// `bar 3 beat 2.50` (the meters panel stays narrow).
+pub(super) fn transport_text(transport: Option<&crate::engine::Transport>) -> (String, String) {
+    let Some(t) = transport else { return ("none".to_owned(), "(the host reports no tempo)".to_owned()) };
+    let per_bar = f64::from(t.numerator) * 4.0 / f64::from(t.denominator.max(1));
+    let bar_start = t.bar as f64 * per_bar;
+    let beat = (t.beats - bar_start) * f64::from(t.denominator) / 4.0 + 1.0;
+    let state = match (t.playing, t.recording) {
+        (_, true) => "recording",
+        (true, false) => "playing",
+        (false, false) => "stopped",
+    };
+    let looping = if t.looping { ", looping" } else { "" };
+    (
+        format!("{:.1} BPM {}/{}, {state}{looping}", t.tempo, t.numerator, t.denominator),
+        format!("bar {} beat {beat:.2}", t.bar + 1),
+    )
 }
 
 fn bars(ui: &mut Ui, label: &str, levels: &[f32]) {
@@ -120,6 +146,27 @@ fn bars(ui: &mut Ui, label: &str, levels: &[f32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_transport_reads_in_bars_and_beats() {
+        let t = crate::engine::Transport {
+            playing: true,
+            tempo: 120.0,
+            numerator: 4,
+            denominator: 4,
+            beats: 9.5,
+            bar: 2,
+            ..Default::default()
+        };
+        let text = |t: Option<&crate::engine::Transport>| {
+            let (a, b) = transport_text(t);
+            format!("{a} | {b}")
+        };
+        assert_eq!(text(Some(&t)), "120.0 BPM 4/4, playing | bar 3 beat 2.50");
+        let six_eight = crate::engine::Transport { numerator: 6, denominator: 8, beats: 3.0, bar: 1, ..t };
+        assert_eq!(text(Some(&six_eight)), "120.0 BPM 6/8, playing | bar 2 beat 1.00");
+        assert_eq!(text(None), "none | (the host reports no tempo)");
+    }
 
     #[test]
     fn decibels_are_floored() {

@@ -15,7 +15,9 @@
 mod app;
 mod code;
 mod console;
+mod event_text;
 pub mod highlight;
+mod keyboard;
 mod meters;
 mod params;
 pub mod session;

@@ -114,7 +114,7 @@ impl Session {
         self.modules = vec![SavedModule::new(entry.file, entry.source)];
         self.active = 0;
         self.processor = None;
-        self.options = Value::Null;
+        self.options = crate::library::node_options(entry.file);
         self.apply(status)
     }
 
@@ -238,6 +238,10 @@ mod tests {
         let (mut session, status) = session();
         assert!(session.load_factory("biquad.js", &status));
         assert_eq!(session.modules[0].name, "biquad.js");
+        assert_eq!(session.options, Value::Null);
+        // A processor built for other node options comes with them.
+        assert!(session.load_factory("ducker.js", &status));
+        assert_eq!(session.options["numberOfInputs"], 2);
         assert!(!session.load_factory("missing.js", &status));
         let path = std::env::temp_dir().join(format!("worklet-session-{}.js", std::process::id()));
         std::fs::write(&path, "// on disk").unwrap();

@@ -31,6 +31,12 @@ pub enum LineKind {
     Error,
     /// A note from Worklet itself (reloads, dropped input).
     Note,
+    /// An event the host sent the processor (`out`: one the processor sent),
+    /// shown while the editor's MIDI monitor is on.
+    Midi {
+        /// Sent by the processor.
+        out: bool,
+    },
 }
 
 /// One console line.
@@ -88,6 +94,8 @@ impl fmt::Display for ConsoleLine {
             LineKind::Sent(port) => write!(f, "{} → {}", port_label(*port), self.text),
             LineKind::Console(level) => write!(f, "{level}: {}", self.text),
             LineKind::Error | LineKind::Note => f.write_str(&self.text),
+            LineKind::Midi { out: false } => write!(f, "MIDI in  {}", self.text),
+            LineKind::Midi { out: true } => write!(f, "MIDI out {}", self.text),
         }
     }
 }

@@ -25,6 +25,11 @@ pub trait Flavor: 'static + Send + Sync {
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory];
     /// The audio port layouts it offers, preferred first.
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout];
+    /// The layouts of its VST3 build: main buses only. nice-plug 0.4.2's VST3
+    /// wrapper reads auxiliary bus buffers past the end of what a host passes
+    /// (it bounds the input index by the output count, off by one), which
+    /// crashed pedalboard with a sidechain bus; CLAP hosts pass every port.
+    const VST3_AUDIO_IO_LAYOUTS: &'static [AudioIOLayout];
     /// What MIDI it takes and sends.
     const MIDI: MidiConfig = MidiConfig::MidiCCs;
 
@@ -39,10 +44,11 @@ pub struct Effect;
 /// `Worklet Instrument`: notes in, audio out.
 pub struct Instrument;
 
-/// A flavor as a VST3 plugin: the same, but notes only. VST3 passes MIDI CCs,
-/// pitch bend and channel pressure to a plugin only as parameters (16 × 130
-/// hidden ones), and a JUCE host (pedalboard) then takes about 30 s to load it;
-/// CLAP carries them as events.
+/// A flavor as a VST3 plugin: the same, but notes only and main buses only. VST3
+/// passes MIDI CCs, pitch bend and channel pressure to a plugin only as
+/// parameters (16 × 130 hidden ones), and a JUCE host (pedalboard) then takes
+/// about 30 s to load it; CLAP carries them as events. (For the buses see
+/// [`Flavor::VST3_AUDIO_IO_LAYOUTS`].)
 pub struct Vst3<F>(std::marker::PhantomData<F>);
 
 impl<F: Flavor> Flavor for Vst3<F> {
@@ -52,7 +58,8 @@ impl<F: Flavor> Flavor for Vst3<F> {
     const CLAP_FEATURES: &'static [ClapFeature] = F::CLAP_FEATURES;
     const VST3_CLASS_ID: [u8; 16] = F::VST3_CLASS_ID;
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = F::VST3_SUBCATEGORIES;
-    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = F::AUDIO_IO_LAYOUTS;
+    const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = F::VST3_AUDIO_IO_LAYOUTS;
+    const VST3_AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = F::VST3_AUDIO_IO_LAYOUTS;
     const MIDI: MidiConfig = MidiConfig::Basic;
 
     fn default_state() -> Option<SavedState> {
@@ -69,7 +76,32 @@ impl Flavor for Effect {
     const VST3_CLASS_ID: [u8; 16] = *b"WorkletJSWorklet";
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
         &[Vst3SubCategory::Fx, Vst3SubCategory::Tools, Vst3SubCategory::Filter];
+    // Input 1 of the node is the sidechain; outputs 1, 2, … the auxiliary outputs.
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: &[new_nonzero_u32(2)],
+            names: NAMES_STEREO,
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(1),
+            main_output_channels: NonZeroU32::new(1),
+            aux_input_ports: &[new_nonzero_u32(1)],
+            names: NAMES_MONO,
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: NonZeroU32::new(2),
+            main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: &[new_nonzero_u32(2)],
+            aux_output_ports: &[new_nonzero_u32(2)],
+            names: NAMES_AUX,
+            ..AudioIOLayout::const_default()
+        },
+    ];
+    const VST3_AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
         AudioIOLayout {
             main_input_channels: NonZeroU32::new(2),
             main_output_channels: NonZeroU32::new(2),
@@ -87,6 +119,17 @@ impl Flavor for Effect {
     }
 }
 
+const NAMES_STEREO: PortNames =
+    PortNames { layout: Some("Stereo with sidechain"), aux_inputs: &["Sidechain"], ..PortNames::const_default() };
+const NAMES_MONO: PortNames =
+    PortNames { layout: Some("Mono with sidechain"), aux_inputs: &["Sidechain"], ..PortNames::const_default() };
+const NAMES_AUX: PortNames = PortNames {
+    layout: Some("Stereo with sidechain and an auxiliary output"),
+    aux_inputs: &["Sidechain"],
+    aux_outputs: &["Output 2"],
+    ..PortNames::const_default()
+};
+
 /// The factory processor the instrument starts with.
 pub const INSTRUMENT_MODULE: &str = "synth.js";
 
@@ -103,6 +146,31 @@ impl Flavor for Instrument {
         AudioIOLayout {
             main_input_channels: None,
             main_output_channels: NonZeroU32::new(2),
+            names: PortNames { layout: Some("Stereo"), ..PortNames::const_default() },
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: None,
+            main_output_channels: NonZeroU32::new(1),
+            names: PortNames { layout: Some("Mono"), ..PortNames::const_default() },
+            ..AudioIOLayout::const_default()
+        },
+        AudioIOLayout {
+            main_input_channels: None,
+            main_output_channels: NonZeroU32::new(2),
+            aux_output_ports: &[new_nonzero_u32(2)],
+            names: PortNames {
+                layout: Some("Stereo with an auxiliary output"),
+                aux_outputs: &["Output 2"],
+                ..PortNames::const_default()
+            },
+            ..AudioIOLayout::const_default()
+        },
+    ];
+    const VST3_AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
+        AudioIOLayout {
+            main_input_channels: None,
+            main_output_channels: NonZeroU32::new(2),
             ..AudioIOLayout::const_default()
         },
         AudioIOLayout {
@@ -116,7 +184,7 @@ impl Flavor for Instrument {
         let source = crate::library::find(INSTRUMENT_MODULE).map_or("", |p| p.source);
         Some(SavedState {
             modules: vec![SavedModule::new(INSTRUMENT_MODULE, source)],
-            options: serde_json::json!({"numberOfInputs": 0, "outputChannelCount": [2]}),
+            options: crate::library::node_options(INSTRUMENT_MODULE),
             ..SavedState::default()
         })
     }

@@ -3,13 +3,15 @@
 //!
 //! Every note event the host sends becomes a MIDI 1.0 channel message with its
 //! note id (CLAP) kept: note on/off, poly and channel pressure, CC, pitch bend,
-//! program change. Note expressions other than pressure have no MIDI 1.0 form
-//! and are counted as dropped; SysEx does not cross yet.
+//! program change. CLAP's other note expressions (tuning, brightness, vibrato,
+//! expression, volume, pan) cross as note expressions; SysEx does not cross yet.
+//! A voice's end the processor reports goes to the host as CLAP's note end.
 
-use nice_plug::midi::{MidiResult, VoiceID};
+use nice_plug::midi::{Channel, Key, MidiResult, VoiceID};
 use nice_plug::prelude::*;
 
-use crate::render::{BlockEvent, EventsOut};
+use crate::engine::host_events::NoteExpression;
+use crate::render::{BlockEvent, EventsOut, VOICE_END_TAG};
 
 /// Events one host block can carry to the processor (more are dropped and counted).
 pub(crate) const BLOCK_EVENTS: usize = 4096;
@@ -31,14 +33,31 @@ impl Default for BlockEvents {
 }
 
 impl BlockEvents {
-    /// Takes every event the host sent for this block.
-    pub(crate) fn gather<P: Plugin>(&mut self, context: &mut impl ProcessContext<P>) {
+    /// Takes the notes the editor's keyboard played since the last block (at
+    /// its first frame), then every event the host sent for this block.
+    pub(crate) fn gather<P: Plugin>(
+        &mut self,
+        context: &mut impl ProcessContext<P>,
+        keyboard: &mut rtrb::Consumer<[u8; 3]>,
+    ) {
         self.len = 0;
         self.next = 0;
+        while let Ok(bytes) = keyboard.pop() {
+            match self.events.get_mut(self.len) {
+                Some(slot) => {
+                    *slot = BlockEvent::midi(0, bytes, -1);
+                    self.len += 1;
+                }
+                None => self.dropped += 1,
+            }
+        }
         while let Some(event) = context.next_event() {
             let note_id = event.voice_id().and_then(|v| v.id()).unwrap_or(-1);
-            let bytes = match event.as_midi() {
-                Some(MidiResult::Basic(bytes)) => bytes,
+            let block_event = match (event.as_midi(), expression::<P>(&event)) {
+                (Some(MidiResult::Basic(bytes)), _) => BlockEvent::midi(event.timing(), bytes, note_id),
+                (_, Some((channel, key, expression, value))) => {
+                    BlockEvent::expression(event.timing(), channel, key, note_id, expression, value)
+                }
                 _ => {
                     self.dropped += 1;
                     continue;
@@ -46,7 +65,7 @@ impl BlockEvents {
             };
             match self.events.get_mut(self.len) {
                 Some(slot) => {
-                    *slot = BlockEvent { offset: event.timing(), bytes, note_id };
+                    *slot = block_event;
                     self.len += 1;
                 }
                 None => self.dropped += 1,
@@ -66,6 +85,25 @@ impl BlockEvents {
         self.next += count;
         &self.events[first..first + count]
     }
+}
+
+/// A note expression without a MIDI 1.0 form: channel, key (0xff: any), which,
+/// value (in CLAP's units: pan from 0 to 1).
+fn expression<P: Plugin>(event: &PluginNoteEvent<P>) -> Option<(u8, u8, NoteExpression, f32)> {
+    let (channel, key, expression, value) = match *event {
+        NoteEvent::PolyTuning { channel, key, tuning, .. } => (channel, key, NoteExpression::Tuning, tuning),
+        NoteEvent::PolyBrightness { channel, key, brightness, .. } => {
+            (channel, key, NoteExpression::Brightness, brightness)
+        }
+        NoteEvent::PolyVibrato { channel, key, vibrato, .. } => (channel, key, NoteExpression::Vibrato, vibrato),
+        NoteEvent::PolyExpression { channel, key, expression, .. } => {
+            (channel, key, NoteExpression::Expression, expression)
+        }
+        NoteEvent::PolyVolume { channel, key, gain, .. } => (channel, key, NoteExpression::Volume, gain),
+        NoteEvent::PolyPan { channel, key, pan, .. } => (channel, key, NoteExpression::Pan, (pan + 1.0) / 2.0),
+        _ => return None,
+    };
+    Some((channel.number().unwrap_or(0xff), key.number().unwrap_or(0xff), expression, value))
 }
 
 /// The host's transport, or `None` when it reports no tempo (free-running).
@@ -98,8 +136,17 @@ pub(crate) fn transport(t: &Transport) -> Option<crate::engine::Transport> {
 pub(crate) fn send<P: Plugin>(out: &mut EventsOut, start: usize, context: &mut impl ProcessContext<P>) -> u64 {
     let mut dropped = 0;
     for event in out.events() {
-        let length = 1 + crate::engine::host_events::channel_message_data_bytes(event.bytes[0]).unwrap_or(2);
         let timing = event.offset + start as u32;
+        if event.bytes[0] == VOICE_END_TAG {
+            let [_, key, channel] = event.bytes;
+            let voice_id = if event.note_id >= 0 { VoiceID::ID(event.note_id) } else { VoiceID::Wildcard };
+            let (channel, key) = (Channel::Number(channel), Key::Number(key));
+            if context.try_send_event(NoteEvent::VoiceTerminated { timing, voice_id, channel, key }).is_err() {
+                dropped += 1;
+            }
+            continue;
+        }
+        let length = 1 + crate::engine::host_events::channel_message_data_bytes(event.bytes[0]).unwrap_or(2);
         match PluginNoteEvent::<P>::from_midi(timing, &event.bytes[..length]) {
             Ok(mut note) => {
                 if let NoteEvent::NoteOn { voice_id, .. } | NoteEvent::NoteOff { voice_id, .. } = &mut note

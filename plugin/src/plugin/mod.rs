@@ -13,6 +13,7 @@ pub mod console;
 pub mod controller;
 mod exports;
 pub mod flavor;
+pub mod keyboard;
 mod midi;
 pub mod params;
 pub mod state;
@@ -41,8 +42,11 @@ use crate::render::{
 
 /// How long `activate` waits for the first generation (so the first block sounds).
 const FIRST_BUILD_PATIENCE: Duration = Duration::from_secs(2);
-/// Channels the plugin's layouts have at most.
+/// Channels a bus of the plugin's layouts has at most.
 const MAX_CHANNELS: usize = 2;
+/// Channels the pipeline carries each way at most: the main bus and one more
+/// (the sidechain in, an auxiliary output out).
+const MAX_RING_CHANNELS: usize = 2 * MAX_CHANNELS;
 
 /// The effect: audio and MIDI in, audio and MIDI out.
 pub type Worklet = WorkletPlugin<Effect>;
@@ -59,8 +63,11 @@ pub struct WorkletPlugin<F: Flavor> {
     status: Arc<Status>,
     controller: Option<Controller>,
     host: Option<HostSide>,
+    /// The block's input channels, as the pipeline takes them.
     scratch: Vec<Vec<f32>>,
-    channels: usize,
+    /// The pipeline's channels: main input (at least one), sidechain, main
+    /// output, auxiliary output.
+    buses: Buses,
     /// The layout has a main input (the effect's do; the instrument's none).
     has_input: bool,
     max_block: usize,
@@ -74,6 +81,8 @@ pub struct WorkletPlugin<F: Flavor> {
     /// The host's notes and MIDI of the block, and the processor's MIDI of a piece.
     events_in: midi::BlockEvents,
     events_out: EventsOut,
+    /// Notes from the editor's on-screen keyboard.
+    keyboard: rtrb::Consumer<[u8; 3]>,
     flavor: PhantomData<F>,
 }
 
@@ -85,13 +94,15 @@ impl<F: Flavor> Default for WorkletPlugin<F> {
         {
             params.state.store_unless_loaded(json, 0);
         }
+        let status = Arc::new(Status::default());
+        let keyboard = status.keyboard.connect();
         Self {
             params,
-            status: Arc::new(Status::default()),
+            status,
             controller: None,
             host: None,
             scratch: Vec::new(),
-            channels: 2,
+            buses: Buses::default(),
             has_input: true,
             max_block: 0,
             seen: [f32::NAN; PARAM_SLOTS],
@@ -100,6 +111,7 @@ impl<F: Flavor> Default for WorkletPlugin<F> {
             processed: false,
             events_in: midi::BlockEvents::default(),
             events_out: EventsOut::default(),
+            keyboard,
             flavor: PhantomData,
         }
     }
@@ -199,11 +211,24 @@ impl<F: Flavor> Plugin for WorkletPlugin<F> {
     ) -> bool {
         self.controller = None;
         self.host = None;
-        let channels = audio_io_layout.main_output_channels.map_or(2, NonZeroU32::get) as usize;
+        let count = |channels: Option<NonZeroU32>| channels.map_or(0, NonZeroU32::get) as usize;
         let max_block = (buffer_config.max_buffer_size as usize).max(1);
         let mut config = PipelineConfig::new(f64::from(buffer_config.sample_rate), max_block);
-        config.input_channels = audio_io_layout.main_input_channels.map_or(0, NonZeroU32::get) as usize;
-        config.output_channels = channels;
+        config.input_channels = count(audio_io_layout.main_input_channels).min(MAX_CHANNELS);
+        config.output_channels = count(audio_io_layout.main_output_channels).clamp(1, MAX_CHANNELS);
+        config.sidechain_channels = count(audio_io_layout.aux_input_ports.first().copied()).min(MAX_CHANNELS);
+        config.aux_output_channels = audio_io_layout
+            .aux_output_ports
+            .first()
+            .map(|c| (c.get() as usize).min(MAX_CHANNELS))
+            .into_iter()
+            .collect();
+        let buses = Buses {
+            main_in: config.input_buses()[0],
+            sidechain: config.sidechain_channels,
+            main_out: config.output_channels,
+            aux_out: config.aux_output_channels.first().copied().unwrap_or(0),
+        };
         config.offline = buffer_config.process_mode == ProcessMode::Offline;
         config.isolation = self.engine_process();
         let latency = config.latency_frames();
@@ -217,10 +242,10 @@ impl<F: Flavor> Plugin for WorkletPlugin<F> {
             }
         }
         self.host = Some(host);
-        self.channels = channels.min(MAX_CHANNELS);
+        self.buses = buses;
         self.has_input = audio_io_layout.main_input_channels.is_some();
         self.max_block = max_block;
-        self.scratch = vec![vec![0.0; max_block]; MAX_CHANNELS];
+        self.scratch = vec![vec![0.0; max_block]; MAX_RING_CHANNELS];
         self.seen = [f32::NAN; PARAM_SLOTS];
         self.sent = [f32::NAN; PARAM_SLOTS];
         self.epoch = u64::MAX;
@@ -242,12 +267,12 @@ impl<F: Flavor> Plugin for WorkletPlugin<F> {
     fn process(
         &mut self,
         buffer: &mut Buffer<'_>,
-        _aux: &mut AuxiliaryBuffers<'_>,
+        aux: &mut AuxiliaryBuffers<'_>,
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         // Heap use here would be a real-time violation: it is counted (see
         // `sys::alloc_guard`), and the tests check the count stays zero.
-        crate::sys::alloc_guard::no_alloc(|| self.process_block(buffer, context))
+        crate::sys::alloc_guard::no_alloc(|| self.process_block(buffer, aux, context))
     }
 
     fn deactivate(&mut self) {
@@ -259,43 +284,58 @@ impl<F: Flavor> Plugin for WorkletPlugin<F> {
 impl<F: Flavor> WorkletPlugin<F> {
     /// The host's block through the host side, in pieces of at most `max_block`.
     /// Audio thread.
-    fn process_block(&mut self, buffer: &mut Buffer<'_>, context: &mut impl ProcessContext<Self>) -> ProcessStatus {
+    fn process_block(
+        &mut self,
+        buffer: &mut Buffer<'_>,
+        aux: &mut AuxiliaryBuffers<'_>,
+        context: &mut impl ProcessContext<Self>,
+    ) -> ProcessStatus {
         let mut changes = [ParamChange { offset: 0, slot: 0, normalized: 0.0 }; PARAM_SLOTS];
         let count = self.slot_changes(&mut changes);
-        self.events_in.gather(context);
+        self.events_in.gather(context, &mut self.keyboard);
         let transport = midi::transport(context.transport());
         let Some(host) = self.host.as_mut() else { return ProcessStatus::Normal };
         self.processed = true;
-        let channels = self.channels;
+        let Buses { main_in, sidechain, main_out, aux_out } = self.buses;
         let frames = buffer.samples();
         let io = buffer.as_slice();
+        let sidechain_in = aux.inputs.first();
+        let mut aux_output = aux.outputs.first_mut();
         let mut start = 0;
         while start < frames {
             let n = (frames - start).min(self.max_block);
             // The host's buffer is in place: copy the input before writing output.
             // Without a main input (the instrument) it holds no audio: silence.
-            for (scratch, channel) in self.scratch.iter_mut().zip(io.iter()) {
-                if self.has_input {
-                    scratch[..n].copy_from_slice(&channel[start..start + n]);
-                } else {
-                    scratch[..n].fill(0.0);
+            let main: &[&mut [f32]] = if self.has_input { io } else { &[] };
+            let side = sidechain_in.as_deref().map_or(&[][..], Buffer::as_slice_immutable);
+            for (index, scratch) in self.scratch.iter_mut().take(main_in + sidechain).enumerate() {
+                let source = if index < main_in { main.get(index) } else { side.get(index - main_in) };
+                match source {
+                    Some(channel) => scratch[..n].copy_from_slice(&channel[start..start + n]),
+                    None => scratch[..n].fill(0.0),
                 }
             }
-            let [left, right] = &self.scratch[..] else { return ProcessStatus::Normal };
-            let inputs: [&[f32]; MAX_CHANNELS] = [&left[..n], &right[..n]];
-            let (first, rest) = io.split_at_mut(1);
-            let mut second: &mut [f32] = &mut [];
-            if let Some(channel) = rest.first_mut() {
-                second = &mut channel[start..start + n];
+            let mut inputs: [&[f32]; MAX_RING_CHANNELS] = [&[]; MAX_RING_CHANNELS];
+            for (input, scratch) in inputs.iter_mut().zip(&self.scratch) {
+                *input = &scratch[..n];
             }
-            let mut outputs: [&mut [f32]; MAX_CHANNELS] = [&mut first[0][start..start + n], second];
+            let mut outputs: [&mut [f32]; MAX_RING_CHANNELS] = Default::default();
+            let (main_slots, aux_slots) = outputs.split_at_mut(main_out);
+            for (output, channel) in main_slots.iter_mut().zip(io.iter_mut()) {
+                *output = &mut channel[start..start + n];
+            }
+            if let Some(buffer) = aux_output.as_mut() {
+                for (output, channel) in aux_slots.iter_mut().zip(buffer.as_slice().iter_mut()) {
+                    *output = &mut channel[start..start + n];
+                }
+            }
             let changes = if start == 0 { &changes[..count] } else { &[] };
             let events = self.events_in.piece(start..start + n);
             let transport = transport.map(|t| t.advanced(start as u64, host.sample_rate()));
             let out = Some(&mut self.events_out);
             host.process_with_events(
-                &inputs[..channels],
-                &mut outputs[..channels],
+                &inputs[..main_in + sidechain],
+                &mut outputs[..main_out + aux_out],
                 changes,
                 events,
                 transport.as_ref(),
@@ -309,6 +349,15 @@ impl<F: Flavor> WorkletPlugin<F> {
         host.count_dropped_events(dropped);
         ProcessStatus::KeepAlive
     }
+}
+
+/// The channels of the buses the pipeline carries (see `PipelineConfig`).
+#[derive(Debug, Clone, Copy, Default)]
+struct Buses {
+    main_in: usize,
+    sidechain: usize,
+    main_out: usize,
+    aux_out: usize,
 }
 
 impl<F: Flavor> ClapPlugin for WorkletPlugin<F> {

@@ -60,6 +60,8 @@ pub struct Status {
     pub generations: AtomicU64,
     /// The running pipeline's telemetry.
     pub telemetry: Mutex<Option<Arc<Telemetry>>>,
+    /// Notes from the editor's on-screen keyboard to the audio thread.
+    pub keyboard: super::keyboard::KeyboardSender,
     requests: Mutex<VecDeque<Request>>,
     dropped_requests: AtomicU64,
 }

@@ -32,6 +32,12 @@ pub struct PipelineConfig {
     pub input_channels: usize,
     /// Host output channels (the node's first output is mixed to this count).
     pub output_channels: usize,
+    /// Channels of the host's sidechain bus, which feeds the node's second input
+    /// (0: the host has none, and a second input is left unconnected).
+    pub sidechain_channels: usize,
+    /// Channels of each auxiliary output bus of the host; the node's outputs 1,
+    /// 2, … are mixed to them.
+    pub aux_output_channels: Vec<usize>,
     /// Extra whole quanta of safety margin (see [`DEFAULT_SAFETY_QUANTA`]).
     pub safety_quanta: u32,
     /// Crossfade length of a hot swap.
@@ -82,6 +88,8 @@ impl PipelineConfig {
             max_block: max_block.max(1),
             input_channels: 2,
             output_channels: 2,
+            sidechain_channels: 0,
+            aux_output_channels: Vec::new(),
             safety_quanta: DEFAULT_SAFETY_QUANTA,
             fade_ms: DEFAULT_FADE_MS,
             realtime_priority: true,
@@ -89,6 +97,19 @@ impl PipelineConfig {
             offline: false,
             isolation: None,
         }
+    }
+
+    /// The channels of each bus the rings carry in: the main input (at least
+    /// one ring, silent when the host has no main input, so that the render side
+    /// is paced by the host's input as always) and the sidechain.
+    pub fn input_buses(&self) -> [usize; 2] {
+        [self.input_channels.max(1), self.sidechain_channels]
+    }
+
+    /// The channels of each bus the rings carry out: the main output (at least
+    /// one), then the auxiliary outputs.
+    pub fn output_buses(&self) -> Vec<usize> {
+        std::iter::once(self.output_channels.max(1)).chain(self.aux_output_channels.iter().copied()).collect()
     }
 
     /// The constant latency, in frames: one quantum, plus the quanta a host block

@@ -62,6 +62,8 @@ fn run() -> io::Result<()> {
     let config = PipelineConfig {
         input_channels: setup.input_channels,
         output_channels: setup.output_channels,
+        sidechain_channels: setup.sidechain_channels,
+        aux_output_channels: setup.aux_output_channels.clone(),
         realtime_priority: setup.realtime_priority,
         idle_gc: setup.idle_gc,
         ..PipelineConfig::new(setup.sample_rate, setup.max_block)

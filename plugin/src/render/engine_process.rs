@@ -123,6 +123,8 @@ pub(crate) fn spawn(
         max_block: config.max_block,
         input_channels: config.input_channels,
         output_channels: config.output_channels,
+        sidechain_channels: config.sidechain_channels,
+        aux_output_channels: config.aux_output_channels.clone(),
         realtime_priority: config.realtime_priority,
         idle_gc: config.idle_gc,
         memory: memory_file.clone(),

@@ -29,6 +29,8 @@ pub(crate) struct Setup {
     pub(crate) max_block: usize,
     pub(crate) input_channels: usize,
     pub(crate) output_channels: usize,
+    pub(crate) sidechain_channels: usize,
+    pub(crate) aux_output_channels: Vec<usize>,
     pub(crate) realtime_priority: bool,
     pub(crate) idle_gc: bool,
     /// The shared memory's file and shape.

@@ -10,6 +10,7 @@
 //! `hostEvents` on the render thread.
 
 use crate::engine::event_mailbox::{EVENT_CAPACITY, OUT_CAPACITY, OutEvent};
+use crate::engine::host_events::NoteExpression;
 use crate::engine::{EventData, Instance, RENDER_QUANTUM, Transport};
 use crate::sys::ring::{Consumer, Producer};
 
@@ -19,6 +20,8 @@ pub(crate) const RING_CAPACITY: usize = 4096;
 const KIND_SHIFT: u32 = 56;
 const FRAME_MASK: u64 = (1 << KIND_SHIFT) - 1;
 const MIDI: u64 = 1;
+/// The value of the note expression in the MIDI record before it.
+const VALUE: u64 = 2;
 /// A transport is eight records, the last of which commits it.
 const T_FLAGS: u64 = 16;
 const T_TEMPO: u64 = 17;
@@ -30,15 +33,59 @@ const T_LOOP_START: u64 = 22;
 const T_LOOP_END: u64 = 23;
 const TRANSPORT_RECORDS: usize = 8;
 
-/// A MIDI channel message inside a host block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// `BlockEvent::bytes[0]` of a note expression is this plus the expression's
+/// index (no MIDI status byte is below 0x80).
+pub const EXPRESSION_TAG: u8 = 0x10;
+/// `BlockEvent::bytes[0]` of a voice's end.
+pub const VOICE_END_TAG: u8 = 0x20;
+
+/// An event inside a host block: a MIDI channel message, or (with a tag below
+/// 0x80 in place of the status byte) a note expression or a voice's end.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct BlockEvent {
     /// Frame inside the block.
     pub offset: u32,
-    /// Status, data 1, data 2 (unused bytes 0).
+    /// Status, data 1, data 2 (unused bytes 0); for a note expression
+    /// [`EXPRESSION_TAG`] + its index, the key, the channel; for a voice's end
+    /// [`VOICE_END_TAG`], the key, the channel.
     pub bytes: [u8; 3],
     /// The host's note id, or -1.
     pub note_id: i32,
+    /// A note expression's value (0 otherwise).
+    pub value: f32,
+}
+
+impl BlockEvent {
+    /// A MIDI channel message.
+    pub fn midi(offset: u32, bytes: [u8; 3], note_id: i32) -> Self {
+        Self { offset, bytes, note_id, value: 0.0 }
+    }
+
+    /// A note expression of the note `note_id` (or `channel` and `key`; 0xff: any).
+    pub fn expression(offset: u32, channel: u8, key: u8, note_id: i32, expression: NoteExpression, value: f32) -> Self {
+        let (channel, key) = (if channel < 16 { channel } else { 0xff }, if key < 128 { key } else { 0xff });
+        Self { offset, bytes: [EXPRESSION_TAG + expression.index(), key, channel], note_id, value }
+    }
+
+    /// The end of the voice the processor started for a note.
+    pub fn voice_end(offset: u32, channel: u8, key: u8, note_id: i32) -> Self {
+        Self { offset, bytes: [VOICE_END_TAG, key & 0x7f, channel & 0x0f], note_id, value: 0.0 }
+    }
+
+    /// What it is.
+    pub fn data(&self) -> EventData {
+        let [status, key, channel] = self.bytes;
+        let note_id = self.note_id;
+        let any = |byte: u8| if byte == 0xff { -1 } else { i16::from(byte) };
+        match status.checked_sub(EXPRESSION_TAG).and_then(NoteExpression::from_index) {
+            Some(expression) => {
+                let (channel, key) = (any(channel), any(key));
+                EventData::Expression { channel, key, note_id, expression, value: self.value }
+            }
+            None if status == VOICE_END_TAG => EventData::VoiceEnd { channel, key, note_id },
+            None => EventData::Midi { bytes: self.bytes, note_id },
+        }
+    }
 }
 
 /// The MIDI a processor sent, gathered for one host block: a fixed buffer,
@@ -97,6 +144,20 @@ fn head(kind: u64, frame: u64) -> u64 {
     kind << KIND_SHIFT | (frame & FRAME_MASK)
 }
 
+/// Pushes `event` at `frame`: one record, two for a note expression (all or
+/// none). Returns false when the ring has no room for it.
+pub(crate) fn push_event(ring: &mut Producer<[u64; 2]>, frame: u64, event: &BlockEvent) -> bool {
+    let record = midi_record(frame, event.bytes, event.note_id);
+    if event.bytes[0] < 0x80 && event.bytes[0] != VOICE_END_TAG {
+        if ring.slots() < 2 {
+            return false;
+        }
+        let _ = ring.push(record);
+        return ring.push([head(VALUE, frame), u64::from(event.value.to_bits())]).is_ok();
+    }
+    ring.push(record).is_ok()
+}
+
 /// The record of a MIDI message at `frame`.
 pub(crate) fn midi_record(frame: u64, bytes: [u8; 3], note_id: i32) -> [u64; 2] {
     let packed = u64::from(bytes[0]) | u64::from(bytes[1]) << 8 | u64::from(bytes[2]) << 16;
@@ -143,7 +204,7 @@ pub(crate) struct EventFeed {
     latest: Option<(u64, Transport)>,
     /// One that arrived inside the quantum: it takes over after it.
     arriving: Option<(u64, Transport)>,
-    midi: Box<[(u32, [u8; 3], i32)]>,
+    midi: Box<[BlockEvent]>,
     /// What the processor sends, taken after each quantum.
     sent: Vec<OutEvent>,
     dropped: u64,
@@ -157,7 +218,7 @@ impl EventFeed {
             partial: Transport::default(),
             latest: None,
             arriving: None,
-            midi: vec![(0, [0; 3], -1); EVENT_CAPACITY].into_boxed_slice(),
+            midi: vec![BlockEvent::default(); EVENT_CAPACITY].into_boxed_slice(),
             sent: Vec::with_capacity(OUT_CAPACITY),
             dropped: 0,
         }
@@ -187,10 +248,15 @@ impl EventFeed {
                     let (bytes, note_id) = decode_midi(payload);
                     match self.midi.get_mut(count) {
                         Some(slot) => {
-                            *slot = ((frame.saturating_sub(start)) as u32, bytes, note_id);
+                            *slot = BlockEvent::midi(frame.saturating_sub(start) as u32, bytes, note_id);
                             count += 1;
                         }
                         None => self.dropped += 1,
+                    }
+                }
+                VALUE => {
+                    if let Some(last) = count.checked_sub(1).and_then(|i| self.midi.get_mut(i)) {
+                        last.value = f32::from_bits(payload as u32);
                     }
                 }
                 T_FLAGS => {
@@ -220,8 +286,8 @@ impl EventFeed {
         let transport = self.latest.map(|(frame, t)| t.advanced(start - frame.min(start), self.sample_rate));
         instance.begin_events(transport.as_ref());
         // Past the quantum's capacity each push is refused and counted by the mailbox.
-        for &(offset, bytes, note_id) in &self.midi[..count] {
-            instance.push_event(offset, &EventData::Midi { bytes, note_id });
+        for event in &self.midi[..count] {
+            instance.push_event(event.offset, &event.data());
         }
         if let Some(arriving) = self.arriving.take() {
             self.latest = Some(arriving);
@@ -235,7 +301,10 @@ impl EventFeed {
         for event in self.sent.drain(..) {
             let record = match event.data {
                 EventData::Midi { bytes, note_id } => midi_record(start + u64::from(event.frame), bytes, note_id),
-                EventData::Sysex { .. } => {
+                EventData::VoiceEnd { channel, key, note_id } => {
+                    midi_record(start + u64::from(event.frame), [VOICE_END_TAG, key, channel], note_id)
+                }
+                EventData::Sysex { .. } | EventData::Expression { .. } => {
                     self.dropped += 1;
                     continue;
                 }
@@ -272,7 +341,7 @@ pub(crate) fn take_out(
         let Some(out) = out.as_deref_mut() else { continue };
         let (bytes, note_id) = decode_midi(record[1]);
         let offset = (at + frame.saturating_sub(first) as usize) as u32;
-        if !out.push(BlockEvent { offset, bytes, note_id }) {
+        if !out.push(BlockEvent::midi(offset, bytes, note_id)) {
             dropped += 1;
         }
     }
@@ -325,7 +394,7 @@ mod tests {
             )
             .unwrap();
         let (_main, router) = crate::port::channel_pair();
-        let mut instance = Instance::new(realm, router, "t", &crate::engine::NodeOptions::default(), None).unwrap();
+        let mut instance = Instance::new(realm, router, "t", &crate::engine::NodeOptions::default(), &[]).unwrap();
         assembled.quantum(128, &mut render.midi, &mut instance);
         assert_eq!(assembled.latest, Some((5, transport)));
     }

@@ -56,6 +56,8 @@ pub struct HostSide {
     /// hash of the parameter it was set for.
     latest: [(f32, u64); PARAM_SLOTS],
     sample_rate: f64,
+    /// Channels of the main input and output bus (the meters show those).
+    main_buses: (usize, usize),
     /// Notes the playing generation left on (per channel, a bit per key): they
     /// are ended when it is replaced, so none hangs.
     notes_on: [u128; 16],
@@ -79,15 +81,19 @@ impl HostSide {
             links,
             retired,
             telemetry,
-            current_scratch: vec![vec![0.0; config.max_block]; config.output_channels.max(1)],
-            incoming_scratch: vec![vec![0.0; config.max_block]; config.output_channels.max(1)],
+            current_scratch: vec![vec![0.0; config.max_block]; config.output_buses().iter().sum()],
+            incoming_scratch: vec![vec![0.0; config.max_block]; config.output_buses().iter().sum()],
+            main_buses: (config.input_buses()[0], config.output_buses()[0]),
             latest: [(f32::NAN, 0); PARAM_SLOTS],
             sample_rate: config.sample_rate,
             notes_on: [0; 16],
         }
     }
 
-    /// Processes one host block. `inputs` and `outputs` are per channel; missing
+    /// Processes one host block. `inputs` and `outputs` are per channel, the
+    /// buses' one after the other ([`PipelineConfig::input_buses`],
+    /// [`PipelineConfig::output_buses`]: the main input, padded to one channel,
+    /// then the sidechain; the main output, then the auxiliary ones); missing
     /// input channels are silent, extra ones ignored. `changes` are sample-accurate
     /// normalized slot values inside this block, sorted by offset.
     ///
@@ -113,6 +119,9 @@ impl HostSide {
         mut out: Option<&mut EventsOut>,
     ) {
         let frames = outputs.first().map_or_else(|| inputs.first().map_or(0, |c| c.len()), |c| c.len());
+        self.telemetry.set_transport(transport);
+        self.telemetry.monitor().record(false, events);
+        let sent_before = out.as_deref().map_or(0, |o| o.events().len());
         let mut done = 0;
         while done < frames {
             self.accept_links();
@@ -143,7 +152,11 @@ impl HostSide {
             self.run_chunk(inputs, outputs, moments, done, chunk, out.as_deref_mut());
             done += chunk;
         }
-        self.telemetry.meter(inputs, outputs);
+        if let Some(out) = out.as_deref() {
+            self.telemetry.monitor().record(true, &out.events()[sent_before.min(out.events().len())..]);
+        }
+        let (main_in, main_out) = self.main_buses;
+        self.telemetry.meter(&inputs[..main_in.min(inputs.len())], &outputs[..main_out.min(outputs.len())]);
     }
 
     /// The context's sample rate.
@@ -225,7 +238,7 @@ impl HostSide {
             }
             for event in events.iter().filter(events_in_chunk) {
                 let frame = start + (event.offset as usize - done) as u64;
-                if !link.push_midi(frame, event.bytes, event.note_id) {
+                if !link.push_midi(frame, event) {
                     dropped += 1;
                 }
             }
@@ -264,7 +277,8 @@ impl HostSide {
             self.faded += chunk - silent;
         }
         for (channel, output) in outputs.iter_mut().enumerate() {
-            let target = &mut output[done..done + chunk];
+            // A channel the host gave no buffer for is an empty slice.
+            let Some(target) = output.get_mut(done..done + chunk) else { continue };
             match self.current_scratch.get(channel) {
                 Some(source) => target.copy_from_slice(&source[..chunk]),
                 None => target.fill(0.0),
@@ -349,7 +363,7 @@ fn end_notes(on: &mut [u128; 16], offset: usize, out: Option<&mut EventsOut>) ->
         while *keys != 0 {
             let key = keys.trailing_zeros() as u8;
             *keys &= !(1u128 << key);
-            let event = BlockEvent { offset: offset as u32, bytes: [0x80 | channel as u8, key, 0], note_id: -1 };
+            let event = BlockEvent::midi(offset as u32, [0x80 | channel as u8, key, 0], -1);
             if !out.push(event) {
                 dropped += 1;
             }

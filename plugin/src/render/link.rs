@@ -185,8 +185,8 @@ impl GenerationLink {
 
     /// Sends a MIDI message at the generation's absolute `frame`; `false` when the
     /// ring is full (dropped).
-    pub(crate) fn push_midi(&mut self, frame: u64, bytes: [u8; 3], note_id: i32) -> bool {
-        self.midi.push(event_ring::midi_record(frame, bytes, note_id)).is_ok()
+    pub(crate) fn push_midi(&mut self, frame: u64, event: &event_ring::BlockEvent) -> bool {
+        event_ring::push_event(&mut self.midi, frame, event)
     }
 
     /// Sends the host's transport at `frame` unless it is where the last one sent

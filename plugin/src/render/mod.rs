@@ -21,6 +21,7 @@ pub mod engine_child;
 pub mod engine_launcher;
 pub mod engine_process;
 mod engine_wire;
+pub mod event_monitor;
 pub mod event_ring;
 mod generation_memory;
 pub mod host;
@@ -36,7 +37,8 @@ mod worker;
 pub use config::{
     DEFAULT_DEADLINE, DEFAULT_MEMORY_CAP, DEFAULT_SAFETY_QUANTA, EngineProcess, PARAM_SLOTS, PipelineConfig,
 };
-pub use event_ring::{BlockEvent, EventsOut};
+pub use event_monitor::{EventMonitor, MONITOR_SLOTS, Seen};
+pub use event_ring::{BlockEvent, EXPRESSION_TAG, EventsOut, VOICE_END_TAG};
 pub use host::HostSide;
 pub use params::{ParamChange, SharedParams, assign_slots};
 pub use pipeline::{Pipeline, PipelineEvent};

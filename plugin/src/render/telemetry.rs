@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use atomic_float::AtomicF32;
 
 use super::engine_wire::Report;
+use super::event_monitor::EventMonitor;
+use crate::engine::Transport;
 
 /// A quantum that has run this many times its own duration is reported hung.
 pub const HUNG_FACTOR: u32 = 40;
@@ -52,6 +54,7 @@ pub struct Telemetry {
     latency_frames: AtomicU64,
     host: CacheLines<HostWritten>,
     render: CacheLines<RenderWritten>,
+    monitor: CacheLines<EventMonitor>,
 }
 
 /// Written by the host's audio thread.
@@ -63,6 +66,8 @@ struct HostWritten {
     active_generation: AtomicU64,
     input_peak: [AtomicF32; METER_CHANNELS],
     output_peak: [AtomicF32; METER_CHANNELS],
+    /// The host's transport at its last block (see [`Telemetry::transport`]).
+    transport: [AtomicU64; 4],
 }
 
 /// Written by the active generation's render thread.
@@ -104,6 +109,50 @@ impl Telemetry {
                 state: AtomicU8::new(GenerationState::Empty as u8),
                 ..RenderWritten::default()
             }),
+            monitor: CacheLines::default(),
+        }
+    }
+
+    /// The window onto the MIDI passing each way (the editor's console).
+    pub fn monitor(&self) -> &EventMonitor {
+        &self.monitor
+    }
+
+    /// The transport the host reported with its last block (`None`: none, a
+    /// free-running host), for the editor. Its fields are read one by one, so
+    /// they may come from two neighbouring blocks.
+    pub fn transport(&self) -> Option<Transport> {
+        let [flags, tempo, beats, bar] = std::array::from_fn(|i| self.host.transport[i].load(Ordering::Relaxed));
+        (flags & 1 == 1).then(|| Transport {
+            playing: flags & 2 != 0,
+            recording: flags & 4 != 0,
+            looping: flags & 8 != 0,
+            numerator: (flags >> 8 & 0xffff) as u32,
+            denominator: (flags >> 24 & 0xffff) as u32,
+            tempo: f64::from_bits(tempo),
+            beats: f64::from_bits(beats),
+            bar: bar as i64,
+            ..Transport::default()
+        })
+    }
+
+    /// Keeps the host's transport of this block (audio thread; atomics only).
+    pub(crate) fn set_transport(&self, transport: Option<&Transport>) {
+        let words = match transport {
+            None => [0; 4],
+            Some(t) => [
+                1 | u64::from(t.playing) << 1
+                    | u64::from(t.recording) << 2
+                    | u64::from(t.looping) << 3
+                    | u64::from(t.numerator.min(0xffff)) << 8
+                    | u64::from(t.denominator.min(0xffff)) << 24,
+                t.tempo.to_bits(),
+                t.beats.to_bits(),
+                t.bar as u64,
+            ],
+        };
+        for (word, value) in self.host.transport.iter().zip(words) {
+            word.store(value, Ordering::Relaxed);
         }
     }
 

@@ -151,8 +151,8 @@ pub(crate) fn start(
 /// The shape of a generation's shared memory under `config`.
 pub(crate) fn layout(config: &PipelineConfig) -> Layout {
     Layout {
-        input_channels: config.input_channels.max(1),
-        output_channels: config.output_channels.max(1),
+        input_channels: config.input_buses().iter().sum(),
+        output_channels: config.output_buses().iter().sum(),
         ring_frames: config.ring_frames(),
         event_capacity: EVENT_CAPACITY,
     }
@@ -189,7 +189,11 @@ fn build(
         })?,
     };
     let options = NodeOptions::from_json(&recipe.options).map_err(|e| ScriptError::new(e.name, e.message))?;
-    let instance = Instance::new(realm, router, &processor, &options, Some(config.input_channels as u32))
+    // The main input is always connected (an instrument's with no channels);
+    // the sidechain is when the host has one.
+    let sidechain = config.sidechain_channels;
+    let connected = [Some(config.input_channels as u32), (sidechain > 0).then_some(sidechain as u32)];
+    let instance = Instance::new(realm, router, &processor, &options, &connected)
         .map_err(|e| ScriptError::new("InvalidStateError", e.to_string()))?;
     if let Some(error) = instance.construction_error() {
         return Err(error.clone());
@@ -223,11 +227,11 @@ struct Worker {
 
 impl Worker {
     fn run(&mut self, instance: &mut Instance) {
-        let (cin, cout) = (self.config.input_channels.max(1), self.config.output_channels.max(1));
-        let mut source = AudioBuses::silent(&[cin as u32]);
+        let counts = |buses: &[usize]| buses.iter().map(|&c| c as u32).collect::<Vec<_>>();
+        let mut source = AudioBuses::silent(&counts(&self.config.input_buses()));
         let mut inputs = AudioBuses::silent(instance.node().input_channels());
         let mut outputs = AudioBuses::silent(instance.node().output_channels());
-        let mut host_out = AudioBuses::silent(&[cout as u32]);
+        let mut host_out = AudioBuses::silent(&counts(&self.config.output_buses()));
         let mut last_tasks = Instant::now();
         let mut last_gc = Instant::now();
         let mut slack = false;
@@ -262,7 +266,7 @@ impl Worker {
             }
             slack = false;
             read_quantum(&mut self.endpoints.rings.input, &mut source);
-            if let (Some(dest), Some(src)) = (inputs.buses.first_mut(), source.buses.first()) {
+            for (dest, src) in inputs.buses.iter_mut().zip(&source.buses) {
                 mix_channels(src, dest, crate::engine::options::ChannelInterpretation::Speakers);
             }
             let active = self.telemetry.is_active(self.id);
@@ -287,11 +291,11 @@ impl Worker {
             }
             self.stats.record(elapsed);
             self.track.publish(&self.params);
-            match (host_out.buses.first_mut(), outputs.buses.first()) {
-                (Some(dest), Some(src)) => {
-                    mix_channels(src, dest, crate::engine::options::ChannelInterpretation::Speakers)
+            for (bus, dest) in host_out.buses.iter_mut().enumerate() {
+                match outputs.buses.get(bus) {
+                    Some(src) => mix_channels(src, dest, crate::engine::options::ChannelInterpretation::Speakers),
+                    None => dest.iter_mut().for_each(|channel| channel.fill(0.0)),
                 }
-                _ => host_out.clear(),
             }
             write_quantum(&mut self.endpoints.rings.output, &host_out);
             self.frame += RENDER_QUANTUM as u64;
@@ -306,8 +310,9 @@ impl Worker {
     }
 }
 
+/// Reads a quantum of every ring into the channels of `source`'s buses, in order.
 fn read_quantum(input: &mut [Consumer<f32>], source: &mut AudioBuses) {
-    for (ring, channel) in input.iter_mut().zip(source.buses[0].iter_mut()) {
+    for (ring, channel) in input.iter_mut().zip(source.buses.iter_mut().flatten()) {
         if let Some(chunk) = ring.read_chunk(RENDER_QUANTUM) {
             let (first, second) = chunk.as_slices();
             channel[..first.len()].copy_from_slice(first);
@@ -317,8 +322,9 @@ fn read_quantum(input: &mut [Consumer<f32>], source: &mut AudioBuses) {
     }
 }
 
+/// Writes a quantum of the channels of `audio`'s buses, in order, to the rings.
 fn write_quantum(output: &mut [Producer<f32>], audio: &AudioBuses) {
-    for (ring, channel) in output.iter_mut().zip(&audio.buses[0]) {
+    for (ring, channel) in output.iter_mut().zip(audio.buses.iter().flatten()) {
         if let Some(mut chunk) = ring.write_chunk(RENDER_QUANTUM) {
             let (first, second) = chunk.as_mut_slices();
             let split = first.len();

@@ -46,8 +46,19 @@ pub(crate) fn entry() -> PluginEntry {
 }
 
 pub(crate) fn instance(entry: &PluginEntry) -> PluginInstance<TestHost> {
+    instance_of(entry, c"dev.worklet.worklet")
+}
+
+/// An instance of the plugin with CLAP id `id`.
+pub(crate) fn instance_of(entry: &PluginEntry, id: &std::ffi::CStr) -> PluginInstance<TestHost> {
     let info = HostInfo::new("worklet-tests", "Worklet", "https://worklet.dev", "1.0").unwrap();
-    PluginInstance::<TestHost>::new(|_| Shared, |_| (), entry, c"dev.worklet.worklet", &info).expect("instantiate")
+    PluginInstance::<TestHost>::new(|_| Shared, |_| (), entry, id, &info).expect("instantiate")
+}
+
+/// The effect's input ports: the main input and the sidechain, whose buffers a
+/// CLAP host always passes (here silent), for `frames` frames.
+pub(crate) fn with_sidechain(main: Vec<Vec<f32>>, frames: usize) -> Vec<Vec<Vec<f32>>> {
+    vec![main, vec![vec![0.0; frames]; 2]]
 }
 
 /// A slot automation point: normalized `value` for CLAP param `id` from `frame` on.
@@ -77,12 +88,12 @@ fn run(
     let frames = input[0].len();
     let mut output = vec![vec![0.0f32; frames]; 2];
     let mut processor = processor.start_processing().expect("start processing");
-    let mut input_ports = AudioPorts::with_capacity(2, 1);
+    let mut input_ports = AudioPorts::with_capacity(4, 2);
     let mut output_ports = AudioPorts::with_capacity(2, 1);
     let mut start = 0;
     while start < frames {
         let n = block.min(frames - start);
-        let mut in_buffers: Vec<Vec<f32>> = input.iter().map(|c| c[start..start + n].to_vec()).collect();
+        let mut in_buffers = with_sidechain(input.iter().map(|c| c[start..start + n].to_vec()).collect(), n);
         let mut out_buffers = vec![vec![0.0f32; n]; 2];
         let events: Vec<ParamValueEvent> = automation
             .iter()
@@ -92,12 +103,12 @@ fn run(
         let input_events = InputEvents::from_buffer(&events);
         let mut output_events_buffer = EventBuffer::new();
         let mut output_events = OutputEvents::from_buffer(&mut output_events_buffer);
-        let input_audio = input_ports.with_input_buffers([AudioPortBuffer {
+        let input_audio = input_ports.with_input_buffers(in_buffers.iter_mut().map(|port| AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_input_only(
-                in_buffers.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice())),
+                port.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice())),
             ),
-        }]);
+        }));
         let mut output_audio = output_ports.with_output_buffers([AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_output_only(out_buffers.iter_mut().map(Vec::as_mut_slice)),
@@ -162,6 +173,11 @@ pub(crate) fn state_bytes(json: &Value) -> Vec<u8> {
 /// Saves the instance's state, swaps the saved Worklet state for one playing
 /// `module`, and loads it back.
 pub(crate) fn load_processor(plugin: &mut PluginInstance<TestHost>, module: &str) {
+    load_processor_with(plugin, module, None);
+}
+
+/// [`load_processor`] with these node options (`None`: the state's own).
+pub(crate) fn load_processor_with(plugin: &mut PluginInstance<TestHost>, module: &str, options: Option<Value>) {
     let handle = plugin.plugin_handle();
     let state = handle.get_extension::<PluginState>().expect("state extension");
     let mut saved = Vec::new();
@@ -176,6 +192,9 @@ pub(crate) fn load_processor(plugin: &mut PluginInstance<TestHost>, module: &str
         serde_json::from_str(&text).unwrap()
     };
     inner.modules = vec![worklet::plugin::state::SavedModule::new("main.js", module)];
+    if let Some(options) = options {
+        inner.options = options;
+    }
     outer["fields"]["worklet-state"] = Value::String(serde_json::to_string(&inner.to_json()).unwrap());
     let bytes = state_bytes(&outer);
     state.load(&handle, &mut bytes.as_slice()).expect("load");

@@ -12,7 +12,7 @@ use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{ParamModEvent, ParamValueEvent};
 use clack_host::prelude::*;
 
-use super::clap_host::{TestHost, bundle, entry, instance, load_processor, state_json};
+use super::clap_host::{TestHost, bundle, entry, instance, load_processor, state_json, with_sidechain};
 
 /// An activated instance, processing.
 pub(crate) struct Active {
@@ -29,7 +29,7 @@ pub(crate) fn activate(plugin: &mut PluginInstance<TestHost>, block: usize, mode
     let processor = plugin.activate(|_, _| (), config).expect("activate");
     Active {
         processor: processor.start_processing().expect("start processing"),
-        inputs: AudioPorts::with_capacity(2, 1),
+        inputs: AudioPorts::with_capacity(4, 2),
         outputs: AudioPorts::with_capacity(2, 1),
     }
 }
@@ -37,14 +37,14 @@ pub(crate) fn activate(plugin: &mut PluginInstance<TestHost>, block: usize, mode
 impl Active {
     /// One block of `frames` frames of constant `level` input, with `events`.
     pub(crate) fn block(&mut self, frames: usize, level: f32, events: &EventBuffer) -> Vec<Vec<f32>> {
-        let mut input = vec![vec![level; frames]; 2];
+        let mut input = with_sidechain(vec![vec![level; frames]; 2], frames);
         let mut output = vec![vec![0.0f32; frames]; 2];
-        let input_audio = self.inputs.with_input_buffers([AudioPortBuffer {
+        let input_audio = self.inputs.with_input_buffers(input.iter_mut().map(|port| AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_input_only(
-                input.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice())),
+                port.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice())),
             ),
-        }]);
+        }));
         let mut output_audio = self.outputs.with_output_buffers([AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_output_only(output.iter_mut().map(Vec::as_mut_slice)),

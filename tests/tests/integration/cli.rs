@@ -467,3 +467,52 @@ fn timeline_flags_are_checked() {
     assert_eq!(status, 2);
     assert!(stderr.contains("bad.mid: not a Standard MIDI File"), "{stderr}");
 }
+
+#[test]
+fn a_sidechain_from_a_file_or_a_signal_feeds_input_1() {
+    let dir = scratch("sidechain-cli");
+    let ducker = processor("ducker.js");
+    let render = |extra: &[&str]| {
+        let out = dir.join("ducked.wav").display().to_string();
+        let mut args = vec![
+            "render",
+            &ducker,
+            "--options",
+            r#"{"numberOfInputs":2}"#,
+            "--input-signal",
+            "dc:0.5",
+            "--channels",
+            "1",
+            "--frames",
+            "24000",
+            "--param",
+            "threshold=-30",
+            "--param",
+            "ratio=4",
+            "--out",
+            &out,
+        ];
+        args.extend_from_slice(extra);
+        let (status, _, stderr) = cli(&args);
+        (status, stderr, worklet::cli::wav::read(std::path::Path::new(&out)).map(|w| w.channels))
+    };
+    // A key at 0.5 (-6.02 dBFS), 23.98 dB over the threshold at 4:1: 17.98 dB less music.
+    let (status, stderr, out) = render(&["--sidechain-signal", "dc:0.5"]);
+    assert_eq!(status, 0, "{stderr}");
+    let last = out.unwrap()[0][23_999];
+    let expected = (20.0 * 0.5f64.log10() + 30.0) * 0.75;
+    assert!((20.0 * (f64::from(last) / 0.5).log10() + expected).abs() < 0.01, "{last}");
+
+    // The same key from a WAV file.
+    let key = dir.join("key.wav");
+    worklet::cli::wav::write(&key, 48_000, &[vec![0.5; 24_000], vec![-0.5; 24_000]]).unwrap();
+    let (status, stderr, out) = render(&["--sidechain", key.to_str().unwrap()]);
+    assert_eq!(status, 0, "{stderr}");
+    assert!((out.unwrap()[0][23_999] - last).abs() < 1e-6);
+
+    // A file at another rate is refused, by name.
+    worklet::cli::wav::write(&key, 44_100, &[vec![0.5; 100]]).unwrap();
+    let (status, stderr, _) = render(&["--sidechain", key.to_str().unwrap()]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("key.wav: its rate 44100 Hz differs from the render's 48000 Hz"), "{stderr}");
+}

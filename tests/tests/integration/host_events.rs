@@ -5,6 +5,7 @@
 //! messages on `node.port`) lands on the same frames.
 
 use serde_json::{Value, json};
+use worklet::engine::host_events::NoteExpression;
 use worklet::engine::{EventData, HostEvent, MainEvent, PortName, Post, RenderSpec, Rendered, Timeline};
 use worklet_tests::{message_data, processor_errors, processors_dir_source, render_source, repo};
 
@@ -263,4 +264,93 @@ fn the_wam_transport_sent_by_a_page_gives_the_same_position() {
     let port: Vec<Value> = message_data(&by_port).iter().map(strip).collect();
     let host: Vec<Value> = message_data(&by_host).iter().map(strip).collect();
     assert_eq!(port, host);
+}
+
+fn expression(frame: u64, note_id: i32, channel: i16, key: i16, which: NoteExpression, value: f32) -> HostEvent {
+    HostEvent { frame, data: EventData::Expression { channel, key, note_id, expression: which, value } }
+}
+
+fn voice_ends(rendered: &Rendered) -> Vec<(u64, EventData)> {
+    rendered
+        .events
+        .iter()
+        .filter_map(|e| match &e.event {
+            MainEvent::Event { data } => Some((e.frame, data.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn per_note_expressions_shape_only_their_note_and_ended_voices_are_reported() {
+    // Two A4s with note ids 5 and 6; note 5 is tuned up an octave at frame 6000,
+    // note 6 is left alone; both are released at 12000 (10 ms release).
+    let on = |frame, id| HostEvent { frame, data: EventData::Midi { bytes: [0x90, 69, 127], note_id: id } };
+    let off = |frame, id| HostEvent { frame, data: EventData::Midi { bytes: [0x80, 69, 0], note_id: id } };
+    let release = worklet::engine::ParamStep { name: "release".into(), value: 0.01, frame: 0 };
+    let spec = |events| RenderSpec { automation: vec![release.clone()], ..instrument(14_000, events) };
+    let tuned = rendered_ok(
+        &synth(),
+        &spec(vec![
+            on(0, 5),
+            expression(6_000, 5, 0, 69, NoteExpression::Tuning, 12.0),
+            off(12_000, 5),
+            off(12_000, 6),
+        ]),
+    );
+    let solo = |events| rendered_ok(&synth(), &spec(events)).output.remove(0);
+    // Alone, note 5 is 440 Hz, then 880 Hz from the expression's frame on.
+    let left = &tuned.output[0];
+    assert!((frequency(left, 1_000, 6_000) - 440.0).abs() < 1.0);
+    assert!((frequency(left, 6_200, 12_000) - 880.0).abs() < 2.0);
+    // With note 6 sounding too, the expression for 5 leaves 6 at 440 Hz: the sum
+    // is note 6 alone plus note 5 as tuned.
+    let both = solo(vec![
+        on(0, 5),
+        on(0, 6),
+        expression(6_000, 5, 0, 69, NoteExpression::Tuning, 12.0),
+        off(12_000, 5),
+        off(12_000, 6),
+    ]);
+    let six = solo(vec![on(0, 6), off(12_000, 6)]);
+    for n in (0..14_000).step_by(97) {
+        assert!((both[n] - (six[n] + left[n])).abs() < 1e-5, "frame {n}");
+    }
+    // Brightness adds the harmonics; volume scales the note.
+    let bright = solo(vec![on(0, 5), expression(0, 5, -1, -1, NoteExpression::Brightness, 1.0)]);
+    let plain = solo(vec![on(0, 5)]);
+    assert!(bright[..4_000].iter().zip(&plain).any(|(a, b)| (a - b).abs() > 0.05));
+    let half = solo(vec![on(0, 5), expression(0, 5, -1, -1, NoteExpression::Volume, 0.5)]);
+    for n in (0..4_000).step_by(13) {
+        assert!((half[n] - 0.5 * plain[n]).abs() < 1e-6);
+    }
+    // Each voice's end is reported at its last frame (12000 + 480), with its id.
+    let ends = voice_ends(&tuned);
+    assert_eq!(ends.len(), 1, "{ends:?}");
+    let (frame, data) = &ends[0];
+    assert!((12_479..=12_481).contains(frame), "{frame}");
+    assert_eq!(*data, EventData::VoiceEnd { channel: 0, key: 69, note_id: 5 });
+}
+
+#[test]
+fn note_expressions_sent_by_a_page_land_where_the_hosts_do() {
+    let time = |frame: u64| frame as f64 / RATE;
+    let posts = vec![Post {
+        frame: 0,
+        port: PortName::Node,
+        data: json!([
+            {"type": "wam-midi", "time": time(300), "data": {"bytes": [0x90, 69, 100]}},
+            {"type": "note-expression", "time": time(2_000),
+             "data": {"channel": 0, "key": 69, "expression": "tuning", "value": 7.0}},
+            {"type": "note-expression", "time": time(2_500),
+             "data": {"key": 69, "expression": "not-an-expression", "value": 7.0}},
+        ]),
+    }];
+    let by_port = rendered_ok(&synth(), &RenderSpec { posts, ..instrument(6_000, Vec::new()) });
+    let by_host = rendered_ok(
+        &synth(),
+        &instrument(6_000, vec![note(300, 0x90, 69, 100), expression(2_000, -1, 0, 69, NoteExpression::Tuning, 7.0)]),
+    );
+    assert_eq!(by_port.output, by_host.output, "the same samples either way");
+    assert!((frequency(&by_host.output[0], 2_100, 6_000) - 440.0 * 2f64.powf(7.0 / 12.0)).abs() < 1.5);
 }

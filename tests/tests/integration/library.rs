@@ -465,3 +465,53 @@ fn the_tempo_delay_echoes_after_its_beats_at_the_hosts_tempo() {
     // Without a transport, the `tempo` parameter (120 BPM): 18000 frames.
     assert_eq!(echoes(None)[0].0, 18_000);
 }
+
+#[test]
+fn the_ducker_reduces_input_0_by_the_level_of_input_1() {
+    let frames = 24_000;
+    let music = vec![vec![0.5f32; frames], vec![-0.25f32; frames]];
+    let duck = |key: Option<Vec<Vec<f32>>>, params: &[(&str, f32)]| {
+        let spec = RenderSpec { options: json!({"numberOfInputs": 2}), sidechain: key, ..spec(music.clone(), params) };
+        render_factory("ducker.js", &spec)
+    };
+    // A key at -6 dBFS, 24 dB over the threshold, 4:1: 18 dB of reduction, on both
+    // channels of the music alike; the music's own level plays no part.
+    let key = |level_db: f64, from: usize| {
+        let amplitude = 10f64.powf(level_db / 20.0) as f32;
+        vec![(0..frames).map(|n| if n >= from { amplitude } else { 0.0 }).collect::<Vec<f32>>()]
+    };
+    let rendered = duck(Some(key(-6.0, 0)), &[("threshold", -30.0), ("ratio", 4.0), ("attack", 0.001)]);
+    for (channel, level) in rendered.output.iter().zip([0.5f64, -0.25]) {
+        let gain_db = db(f64::from(channel[frames - 1]) / level);
+        assert!((gain_db + 18.0).abs() < 0.01, "{gain_db} dB of gain, expected -18");
+    }
+    let reported = message_data(&rendered).last().unwrap()["gainReduction"].as_f64().unwrap();
+    assert!((reported - 18.0).abs() < 0.01, "reported {reported} dB");
+
+    // The reduction is capped at `range`.
+    let capped = duck(Some(key(0.0, 0)), &[("threshold", -60.0), ("ratio", 100.0), ("range", 12.0)]);
+    let gain_db = db(f64::from(capped.output[0][frames - 1]) / 0.5);
+    assert!((gain_db + 12.0).abs() < 0.01, "{gain_db} dB of gain, expected the 12 dB range");
+
+    // The key starts at frame 4800: before, unity gain; after, the reduction
+    // follows the one-pole attack exactly (10 ms time constant).
+    let start = 4_800;
+    let attack = 0.01f32;
+    let rendered = duck(Some(key(-6.0, start)), &[("threshold", -30.0), ("ratio", 4.0), ("attack", attack)]);
+    assert!(rendered.output[0][..start].iter().all(|&s| (s - 0.5).abs() < 1e-6));
+    let a = (-1.0 / (f64::from(attack) * RATE)).exp();
+    for n in [0usize, 100, 480, 2_000] {
+        let expected = 18.0 * (1.0 - a.powi(n as i32 + 1));
+        let got = -db(f64::from(rendered.output[0][start + n]) / 0.5);
+        assert!((got - expected).abs() < 0.01, "{n} frames into the key: {got} dB, expected {expected}");
+    }
+
+    // A silent key leaves the music alone; with input 1 unconnected the music
+    // keys itself (its peak, 0.5, as a plain compressor).
+    let silent = duck(Some(vec![vec![0.0; frames]]), &[]);
+    assert!(silent.output[0].iter().all(|&s| (s - 0.5).abs() < 1e-6));
+    let unkeyed = duck(None, &[("threshold", -30.0), ("ratio", 4.0)]);
+    let gain_db = db(f64::from(unkeyed.output[0][frames - 1]) / 0.5);
+    let expected = (db(0.5) + 30.0) * 0.75;
+    assert!((gain_db + expected).abs() < 0.01, "self-keyed: {gain_db} dB, expected -{expected}");
+}

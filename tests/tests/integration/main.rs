@@ -7,6 +7,7 @@
 // (`worklet::sys::alloc_guard`), which this binary gets by linking the engine.
 
 mod builtins;
+mod clap_events;
 mod clap_host;
 mod clap_live;
 mod cli;
@@ -28,6 +29,7 @@ mod modules;
 mod no_alloc;
 mod node_construction;
 mod pipeline;
+mod pipeline_buses;
 mod pipeline_events;
 mod ports;
 mod process_contract;

@@ -104,17 +104,23 @@ fn host_process_never_allocates_around_wasm_processors() {
 }
 
 #[test]
-fn host_process_never_allocates_with_midi_and_the_transport_flowing() {
+fn host_process_never_allocates_with_midi_expressions_the_transport_and_every_bus_flowing() {
     use worklet::engine::Transport;
-    use worklet::render::{BlockEvent, EventsOut};
+    use worklet::engine::host_events::NoteExpression;
+    use worklet::render::{BlockEvent, EventsOut, PipelineConfig};
     let echo = std::fs::read_to_string(worklet_tests::repo().join("tests/data/midi/echo.js")).unwrap();
-    let mut live = Live::new(config(512), recipe(&echo));
-    let input = vec![vec![0.0f32; 512]; 2];
-    let mut output = vec![vec![0.0f32; 512]; 2];
+    // Stereo in and out, a stereo sidechain and a stereo auxiliary output.
+    let config = PipelineConfig { sidechain_channels: 2, aux_output_channels: vec![2], ..config(512) };
+    let mut live = Live::new(config, recipe(&echo));
+    let input = vec![vec![0.0f32; 512]; 4];
+    let mut output = vec![vec![0.0f32; 512]; 4];
     let mut out = EventsOut::default();
     // Allocated before the checked calls, as a plugin holds them.
     let events: Vec<BlockEvent> = (0..6_000u32)
-        .map(|i| BlockEvent { offset: i % 512, bytes: [0x90 | (i % 16) as u8, (i % 128) as u8, 64], note_id: i as i32 })
+        .map(|i| match i % 3 {
+            2 => BlockEvent::expression(i % 512, 0, (i % 128) as u8, i as i32 - 1, NoteExpression::Tuning, 0.5),
+            _ => BlockEvent::midi(i % 512, [0x90 | (i % 16) as u8, (i % 128) as u8, 64], i as i32),
+        })
         .collect();
     let mut sorted = events;
     sorted.sort_by_key(|e| e.offset);

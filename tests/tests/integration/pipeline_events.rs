@@ -38,7 +38,7 @@ fn play(
         let events: Vec<BlockEvent> = notes
             .iter()
             .filter(|(frame, _)| (done..done + n).contains(frame))
-            .map(|&(frame, bytes)| BlockEvent { offset: (frame - done) as u32, bytes, note_id: -1 })
+            .map(|&(frame, bytes)| BlockEvent::midi((frame - done) as u32, bytes, -1))
             .collect();
         let input = [&silence[..n], &silence[..n]];
         let (output, out) = live.block_with_events(&input, n, &events, None);
@@ -154,8 +154,7 @@ fn the_processor_sees_the_hosts_transport_at_each_quantum() {
 #[test]
 fn a_flood_of_a_hundred_thousand_events_is_dropped_and_counted() {
     let mut live = Live::new(config(512), recipe(&echo()));
-    let flood: Vec<BlockEvent> =
-        (0..100_000).map(|i| BlockEvent { offset: (i % 512) as u32, bytes: [0x90, 60, 1], note_id: -1 }).collect();
+    let flood: Vec<BlockEvent> = (0..100_000).map(|i| BlockEvent::midi((i % 512) as u32, [0x90, 60, 1], -1)).collect();
     let mut sorted = flood;
     sorted.sort_by_key(|e| e.offset);
     let silence = vec![0.25f32; 512];
@@ -168,7 +167,7 @@ fn a_flood_of_a_hundred_thousand_events_is_dropped_and_counted() {
     assert!(dropped >= 100_000 - 4_096, "{dropped} counted");
     assert_eq!(live.pipeline.telemetry().underruns(), 0);
     // Afterwards notes pass again.
-    let note = [BlockEvent { offset: 3, bytes: [0x90, 50, 99], note_id: 7 }];
+    let note = [BlockEvent::midi(3, [0x90, 50, 99], 7)];
     let latency = live.pipeline.telemetry().latency_frames() as usize;
     let mut seen = Vec::new();
     for block in 0..4 {

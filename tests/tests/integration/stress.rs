@@ -32,7 +32,7 @@ fn continuous_exchange_from_two_threads_loses_nothing() {
                    }
                  });",
             );
-            let mut instance = Instance::new(realm, router, "echo", &NodeOptions::default(), Some(1)).unwrap();
+            let mut instance = Instance::new(realm, router, "echo", &NodeOptions::default(), &[Some(1)]).unwrap();
             let inputs = AudioBuses::silent(instance.node().input_channels());
             let mut outputs = AudioBuses::silent(instance.node().output_channels());
             let params = ParamFrame::constant(instance.node().initial_values());

@@ -1,0 +1,57 @@
+// Sidechain ducker: a feed-forward compressor on input 0 whose level detector
+// listens to input 1, the key (a plugin's sidechain bus; in a page, whatever is
+// connected to the node's second input). Construct it with
+// { numberOfInputs: 2 }. With nothing connected to input 1 it keys from
+// input 0, as a plain compressor does.
+//
+// Hard knee, peak detection linked over the key's channels, the gain smoothed
+// in dB by one-pole attack and release, the reduction capped at `range` dB.
+// Posts { gainReduction } (dB, positive means reduction) every
+// `processorOptions.reportEvery` quanta (default 8).
+class DuckerProcessor extends AudioWorkletProcessor {
+  static get parameterDescriptors() {
+    return [
+      { name: 'threshold', defaultValue: -30, minValue: -80, maxValue: 0, automationRate: 'k-rate' },
+      { name: 'ratio', defaultValue: 8, minValue: 1, maxValue: 100, automationRate: 'k-rate' },
+      { name: 'attack', defaultValue: 0.002, minValue: 0.0001, maxValue: 1, automationRate: 'k-rate' },
+      { name: 'release', defaultValue: 0.25, minValue: 0.001, maxValue: 4, automationRate: 'k-rate' },
+      { name: 'range', defaultValue: 36, minValue: 0, maxValue: 96, automationRate: 'k-rate' },
+    ];
+  }
+
+  constructor(options) {
+    super();
+    this.reportEvery = options?.processorOptions?.reportEvery ?? 8;
+    this.reduction = 0;
+    this.quanta = 0;
+  }
+
+  process(inputs, outputs, parameters) {
+    const input = inputs[0] ?? [];
+    const key = inputs[1]?.length ? inputs[1] : input;
+    const output = outputs[0];
+    const threshold = parameters.threshold[0];
+    const slope = 1 - 1 / parameters.ratio[0];
+    const range = parameters.range[0];
+    const attack = Math.exp(-1 / (parameters.attack[0] * sampleRate));
+    const release = Math.exp(-1 / (parameters.release[0] * sampleRate));
+    let reduction = this.reduction;
+    for (let i = 0; i < output[0].length; i++) {
+      let peak = 0;
+      for (let c = 0; c < key.length; c++) peak = Math.max(peak, Math.abs(key[c][i]));
+      const level = peak > 1e-9 ? 20 * Math.log10(peak) : -180;
+      const target = level > threshold ? Math.min(range, (level - threshold) * slope) : 0;
+      const coefficient = target > reduction ? attack : release;
+      reduction = target + (reduction - target) * coefficient;
+      const gain = Math.pow(10, -reduction / 20);
+      for (let c = 0; c < output.length; c++) {
+        output[c][i] = input[c] ? input[c][i] * gain : 0;
+      }
+    }
+    this.reduction = reduction;
+    if (++this.quanta % this.reportEvery === 0) this.port.postMessage({ gainReduction: reduction });
+    return true;
+  }
+}
+
+registerProcessor('ducker', DuckerProcessor);
