@@ -1,5 +1,5 @@
 """Worklet.vst3 in a real VST3 host (pedalboard): load, parameters, audio, and
-the instrument played by MIDI.
+the instrument played by MIDI and SysEx.
 
 Needs `cargo xtask bundle worklet --release` first (.ci/run does it).
 """
@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pedalboard
 import pytest
+
+import vst3_state
 
 BUNDLE = Path(__file__).resolve().parents[2] / "target" / "bundled" / "Worklet.vst3"
 RATE = 48000
@@ -99,3 +101,44 @@ def test_the_instrument_plays_midi_notes_at_their_frames(instrument):
     assert abs(frequency(left[50000:59000]) - 880.0) < 0.5
     # Released: 200 ms after each note-off it is silent again.
     assert np.all(left[24000 + 9700:47000] == 0.0)
+
+
+SYSEX_PROBE = """
+import { HostEvents } from './lib/host-events.js';
+// Holds, from each SysEx message's frame, its length / 1000 on the left and
+// the sum of its bytes / 100000 on the right.
+class SysexProbe extends AudioWorkletProcessor {
+  constructor() { super(); this.events = new HostEvents(this.port); this.level = [0, 0]; }
+  process(inputs, [out]) {
+    const events = this.events;
+    events.begin();
+    let from = 0;
+    while (events.next()) {
+      if (events.type !== 'wam-sysex') continue;
+      for (let n = from; n < events.frame; n++) { out[0][n] = this.level[0]; out[1][n] = this.level[1]; }
+      from = events.frame;
+      this.level = [events.sysex.length / 1000, events.sysex.reduce((a, b) => a + b, 0) / 100000];
+    }
+    for (let n = from; n < out[0].length; n++) { out[0][n] = this.level[0]; out[1][n] = this.level[1]; }
+    return true;
+  }
+}
+registerProcessor('sysex-probe', SysexProbe);
+"""
+
+
+def test_sysex_reaches_the_instrument_whole_at_its_frame(instrument):
+    instrument.raw_state = vst3_state.with_script(instrument.raw_state, "sysex-probe.js", SYSEX_PROBE)
+    gm_on = [0xF0, 0x7E, 0x7F, 0x09, 0x01, 0xF7]
+    tuning = [0xF0, 0x7F, 0x7F, 0x08, 0x02, 0x00, 0x01, 0x45, 0x46, 0x00, 0x00, 0xF7]
+    long = [0xF0] + [n % 128 for n in range(700)] + [0xF7]
+    messages = [(bytes(gm_on), 0.25), (bytes(tuning), 0.5), (bytes(long), 1.0)]
+    y = instrument(messages, duration=1.5, sample_rate=RATE)
+    left, right = y[0], y[1]
+    steps = [n for n in range(1, len(left)) if left[n] != left[n - 1]]
+    latency = steps[0] - 12000
+    assert steps == [12000 + latency, 24000 + latency, 48000 + latency], steps
+    # Each message arrives whole, F0 and F7 included, whatever form the host sent.
+    for (message, _), at in zip(messages, steps):
+        assert abs(left[at] - len(message) / 1000) < 1e-6
+        assert abs(right[at] - sum(message) / 100000) < 1e-6

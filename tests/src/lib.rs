@@ -237,3 +237,11 @@ pub fn js_bytes(bytes: &[u8]) -> String {
     let list: Vec<String> = bytes.iter().map(u8::to_string).collect();
     format!("new Uint8Array([{}])", list.join(","))
 }
+
+/// A SysEx message of `len` bytes (at least 2): `F0`, a pattern of data bytes
+/// that depends on `seed`, `F7`.
+pub fn sysex(len: usize, seed: u8) -> Vec<u8> {
+    let mut bytes: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) & 0x7f).collect();
+    (bytes[0], bytes[len - 1]) = (0xf0, 0xf7);
+    bytes
+}

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use worklet::engine::Transport;
 use worklet::render::{
-    BlockEvent, EventsOut, HostSide, ModuleSource, ParamChange, Pipeline, PipelineConfig, PipelineEvent, Recipe,
+    BlockEvent, EventsIn, EventsOut, HostSide, ModuleSource, ParamChange, Pipeline, PipelineConfig, PipelineEvent,
+    Recipe,
 };
 
 /// How long a test waits for a build or for a render thread to catch up.
@@ -86,6 +87,19 @@ impl Live {
         events: &[BlockEvent],
         transport: Option<&Transport>,
     ) -> (Vec<Vec<f32>>, Vec<BlockEvent>) {
+        let (output, out) = self.block_with(input, frames, events.into(), transport);
+        (output, out.events().to_vec())
+    }
+
+    /// [`Self::block_with_events`] with SysEx among the events; returns what
+    /// the processor sent with the bytes of its SysEx.
+    pub fn block_with(
+        &mut self,
+        input: &[&[f32]],
+        frames: usize,
+        events: EventsIn<'_>,
+        transport: Option<&Transport>,
+    ) -> (Vec<Vec<f32>>, EventsOut) {
         let channels: usize = self.pipeline.config().output_buses().iter().sum();
         let mut output = vec![vec![0.0; frames]; channels];
         let mut slices: Vec<&mut [f32]> = output.iter_mut().map(Vec::as_mut_slice).collect();
@@ -93,7 +107,7 @@ impl Live {
         self.host.process_with_events(input, &mut slices, &[], events, transport, Some(&mut out));
         self.settle();
         self.events.extend(self.pipeline.poll());
-        (output, out.events().to_vec())
+        (output, out)
     }
 
     /// Everything the newest generation's main-side ports have received so far.

@@ -149,17 +149,7 @@ impl EventMailbox {
                 let packed = i32::from(bytes[0]) | i32::from(bytes[1]) << 8 | i32::from(bytes[2]) << 16;
                 [frame, KIND_MIDI, packed, *note_id]
             }
-            EventData::Sysex { bytes } => {
-                if self.sysex_used + bytes.len() > SYSEX_CAPACITY {
-                    return self.drop_one();
-                }
-                if let Some(mut target) = self.sysex.data_mut() {
-                    target[self.sysex_used..self.sysex_used + bytes.len()].copy_from_slice(bytes);
-                }
-                let offset = self.sysex_used as i32;
-                self.sysex_used += bytes.len();
-                [frame, KIND_SYSEX, offset, bytes.len() as i32]
-            }
+            EventData::Sysex { bytes } => return self.push_sysex(frame as u32, bytes),
             EventData::Expression { channel, key, note_id, expression, value } => {
                 let (channel, key) = ((channel + 1).clamp(0, 16), (key + 1).clamp(0, 128));
                 let kind = KIND_EXPRESSION
@@ -174,6 +164,24 @@ impl EventMailbox {
         if self.count >= EVENT_CAPACITY {
             return self.drop_one();
         }
+        write_i32s(&self.events, self.count * WORDS, &words);
+        self.count += 1;
+        self.publish();
+        true
+    }
+
+    /// Adds a SysEx message (`F0 … F7`) at `frame`. Returns false, and counts
+    /// it, when the quantum's events or SysEx bytes are full.
+    pub(crate) fn push_sysex(&mut self, frame: u32, bytes: &[u8]) -> bool {
+        let frame = frame.min(RENDER_QUANTUM as u32 - 1) as i32;
+        if self.count >= EVENT_CAPACITY || self.sysex_used + bytes.len() > SYSEX_CAPACITY {
+            return self.drop_one();
+        }
+        if let Some(mut target) = self.sysex.data_mut() {
+            target[self.sysex_used..self.sysex_used + bytes.len()].copy_from_slice(bytes);
+        }
+        let words = [frame, KIND_SYSEX, self.sysex_used as i32, bytes.len() as i32];
+        self.sysex_used += bytes.len();
         write_i32s(&self.events, self.count * WORDS, &words);
         self.count += 1;
         self.publish();

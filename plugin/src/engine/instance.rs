@@ -97,6 +97,13 @@ impl Instance {
         self.events.push(frame, data)
     }
 
+    /// Adds a SysEx message (`F0 … F7`) at `frame` inside the next quantum,
+    /// from a buffer the caller keeps (no allocation); false (dropped and
+    /// counted) when the quantum is full.
+    pub fn push_sysex(&mut self, frame: u32, bytes: &[u8]) -> bool {
+        self.events.push_sysex(frame, bytes)
+    }
+
     /// Host events dropped because a quantum was full, in total.
     pub fn events_dropped(&self) -> u64 {
         self.events.dropped()

@@ -14,7 +14,11 @@ pub(super) fn key_name(key: u8) -> String {
 /// One line for one event.
 pub(super) fn describe(seen: &Seen) -> String {
     let id = |note_id: i32| if note_id >= 0 { format!("  id {note_id}") } else { String::new() };
-    match seen.event.data() {
+    let Some(data) = seen.event.data() else {
+        let len = seen.event.sysex_span().map_or(0, |span| span.len());
+        return format!("SysEx, {len} bytes");
+    };
+    match data {
         EventData::Midi { bytes: [status, a, b], note_id } => {
             let channel = (status & 0x0f) + 1;
             match status & 0xf0 {
@@ -73,5 +77,6 @@ mod tests {
             "brightness +0.500  any note  id 3"
         );
         assert_eq!(text(true, BlockEvent::voice_end(0, 0, 69, 3)), "voice end  ch 1  A4 (69)  id 3");
+        assert_eq!(text(false, BlockEvent::sysex(0, 40..46)), "SysEx, 6 bytes");
     }
 }

@@ -4,14 +4,19 @@
 //! Every note event the host sends becomes a MIDI 1.0 channel message with its
 //! note id (CLAP) kept: note on/off, poly and channel pressure, CC, pitch bend,
 //! program change. CLAP's other note expressions (tuning, brightness, vibrato,
-//! expression, volume, pan) cross as note expressions; SysEx does not cross yet.
-//! A voice's end the processor reports goes to the host as CLAP's note end.
+//! expression, volume, pan) cross as note expressions; SysEx crosses both ways
+//! (up to [`super::sysex::MAX_SYSEX`] bytes a message, its bytes kept beside the block's
+//! events). A voice's end the processor reports goes to the host as CLAP's
+//! note end.
 
 use nice_plug::midi::{Channel, Key, MidiResult, VoiceID};
 use nice_plug::prelude::*;
+use std::ops::Range;
 
+use super::sysex::Sysex;
+use crate::engine::event_mailbox::SYSEX_CAPACITY;
 use crate::engine::host_events::NoteExpression;
-use crate::render::{BlockEvent, EventsOut, VOICE_END_TAG};
+use crate::render::{BlockEvent, EventsIn, EventsOut, VOICE_END_TAG};
 
 /// Events one host block can carry to the processor (more are dropped and counted).
 pub(crate) const BLOCK_EVENTS: usize = 4096;
@@ -20,6 +25,9 @@ pub(crate) const BLOCK_EVENTS: usize = 4096;
 pub(crate) struct BlockEvents {
     events: Box<[BlockEvent]>,
     len: usize,
+    /// The bytes of the block's SysEx messages.
+    sysex: Box<[u8]>,
+    sysex_used: usize,
     /// The first event no piece has taken yet.
     next: usize,
     /// Events that did not fit or have no MIDI 1.0 form, in total.
@@ -28,19 +36,27 @@ pub(crate) struct BlockEvents {
 
 impl Default for BlockEvents {
     fn default() -> Self {
-        Self { events: vec![BlockEvent::default(); BLOCK_EVENTS].into_boxed_slice(), len: 0, next: 0, dropped: 0 }
+        Self {
+            events: vec![BlockEvent::default(); BLOCK_EVENTS].into_boxed_slice(),
+            len: 0,
+            sysex: vec![0; SYSEX_CAPACITY].into_boxed_slice(),
+            sysex_used: 0,
+            next: 0,
+            dropped: 0,
+        }
     }
 }
 
 impl BlockEvents {
     /// Takes the notes the editor's keyboard played since the last block (at
     /// its first frame), then every event the host sent for this block.
-    pub(crate) fn gather<P: Plugin>(
+    pub(crate) fn gather<P: Plugin<SysExMessage = Sysex>>(
         &mut self,
         context: &mut impl ProcessContext<P>,
         keyboard: &mut rtrb::Consumer<[u8; 3]>,
     ) {
         self.len = 0;
+        self.sysex_used = 0;
         self.next = 0;
         while let Ok(bytes) = keyboard.pop() {
             match self.events.get_mut(self.len) {
@@ -54,6 +70,13 @@ impl BlockEvents {
         while let Some(event) = context.next_event() {
             let note_id = event.voice_id().and_then(|v| v.id()).unwrap_or(-1);
             let block_event = match (event.as_midi(), expression::<P>(&event)) {
+                _ if matches!(event, NoteEvent::MidiSysEx { .. }) => match self.keep_sysex(&event) {
+                    Some(span) => BlockEvent::sysex(event.timing(), span),
+                    None => {
+                        self.dropped += 1;
+                        continue;
+                    }
+                },
                 (Some(MidiResult::Basic(bytes)), _) => BlockEvent::midi(event.timing(), bytes, note_id),
                 (_, Some((channel, key, expression, value))) => {
                     BlockEvent::expression(event.timing(), channel, key, note_id, expression, value)
@@ -73,9 +96,20 @@ impl BlockEvents {
         }
     }
 
+    /// Copies a SysEx message's bytes beside the events; where they are, or
+    /// `None` when it is too long or the block's SysEx bytes are full.
+    fn keep_sysex(&mut self, event: &NoteEvent<Sysex>) -> Option<Range<usize>> {
+        let NoteEvent::MidiSysEx { message, .. } = event else { return None };
+        let bytes = message.bytes()?;
+        let span = self.sysex_used..self.sysex_used + bytes.len();
+        self.sysex.get_mut(span.clone())?.copy_from_slice(bytes);
+        self.sysex_used = span.end;
+        Some(span)
+    }
+
     /// The events of frames `range`, with offsets made relative to its start.
     /// Pieces must come in order: each event is handed out once.
-    pub(crate) fn piece(&mut self, range: std::ops::Range<usize>) -> &[BlockEvent] {
+    pub(crate) fn piece(&mut self, range: Range<usize>) -> EventsIn<'_> {
         let events = &mut self.events[self.next..self.len];
         let count = events.iter().take_while(|e| (e.offset as usize) < range.end).count();
         for event in &mut events[..count] {
@@ -83,7 +117,7 @@ impl BlockEvents {
         }
         let first = self.next;
         self.next += count;
-        &self.events[first..first + count]
+        EventsIn { events: &self.events[first..first + count], sysex: &self.sysex[..self.sysex_used] }
     }
 }
 
@@ -133,10 +167,22 @@ pub(crate) fn transport(t: &Transport) -> Option<crate::engine::Transport> {
 
 /// Sends what the processor sent in a piece starting at `start` to the host;
 /// returns how many the host would not take.
-pub(crate) fn send<P: Plugin>(out: &mut EventsOut, start: usize, context: &mut impl ProcessContext<P>) -> u64 {
+pub(crate) fn send<P: Plugin<SysExMessage = Sysex>>(
+    out: &mut EventsOut,
+    start: usize,
+    context: &mut impl ProcessContext<P>,
+) -> u64 {
     let mut dropped = 0;
     for event in out.events() {
         let timing = event.offset + start as u32;
+        if event.sysex_span().is_some() {
+            let message = out.sysex_bytes(event).and_then(Sysex::new);
+            let sent = message.map(|message| context.try_send_event(NoteEvent::MidiSysEx { timing, message }));
+            if !matches!(sent, Some(Ok(()))) {
+                dropped += 1;
+            }
+            continue;
+        }
         if event.bytes[0] == VOICE_END_TAG {
             let [_, key, channel] = event.bytes;
             let voice_id = if event.note_id >= 0 { VoiceID::ID(event.note_id) } else { VoiceID::Wildcard };

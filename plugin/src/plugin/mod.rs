@@ -19,6 +19,7 @@ pub mod params;
 pub mod state;
 pub mod state_field;
 pub mod status;
+mod sysex;
 pub mod view;
 pub mod watch;
 
@@ -192,7 +193,7 @@ impl<F: Flavor> Plugin for WorkletPlugin<F> {
     const MIDI_OUTPUT: MidiConfig = F::MIDI;
 
     type Editor = WorkletEditor;
-    type SysExMessage = ();
+    type SysExMessage = sysex::Sysex;
     type BackgroundTask = ();
 
     fn params(&self) -> Arc<dyn Params> {

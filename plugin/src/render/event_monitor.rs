@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
 
-use super::event_ring::BlockEvent;
+use super::block_event::BlockEvent;
 
 /// Events the window holds.
 pub const MONITOR_SLOTS: usize = 256;

@@ -8,9 +8,12 @@
 //! The host side writes and reads records on the audio thread without
 //! allocating; the render side ([`EventFeed`]) turns them into each quantum's
 //! `hostEvents` on the render thread.
+//!
+//! SysEx crosses as a record with its length followed by records of eight of
+//! its bytes, committed together, at most [`SYSEX_CAPACITY`] bytes.
 
-use crate::engine::event_mailbox::{EVENT_CAPACITY, OUT_CAPACITY, OutEvent};
-use crate::engine::host_events::NoteExpression;
+use super::block_event::{BlockEvent, EventsOut, VOICE_END_TAG};
+use crate::engine::event_mailbox::{EVENT_CAPACITY, OUT_CAPACITY, OutEvent, SYSEX_CAPACITY};
 use crate::engine::{EventData, Instance, RENDER_QUANTUM, Transport};
 use crate::sys::ring::{Consumer, Producer};
 
@@ -22,6 +25,10 @@ const FRAME_MASK: u64 = (1 << KIND_SHIFT) - 1;
 const MIDI: u64 = 1;
 /// The value of the note expression in the MIDI record before it.
 const VALUE: u64 = 2;
+/// A SysEx message: its length, then its bytes in the records after it.
+const SYSEX: u64 = 3;
+/// Eight bytes of the SysEx message before it (little end first).
+const SYSEX_BYTES: u64 = 4;
 /// A transport is eight records, the last of which commits it.
 const T_FLAGS: u64 = 16;
 const T_TEMPO: u64 = 17;
@@ -32,113 +39,6 @@ const T_BAR: u64 = 21;
 const T_LOOP_START: u64 = 22;
 const T_LOOP_END: u64 = 23;
 const TRANSPORT_RECORDS: usize = 8;
-
-/// `BlockEvent::bytes[0]` of a note expression is this plus the expression's
-/// index (no MIDI status byte is below 0x80).
-pub const EXPRESSION_TAG: u8 = 0x10;
-/// `BlockEvent::bytes[0]` of a voice's end.
-pub const VOICE_END_TAG: u8 = 0x20;
-
-/// An event inside a host block: a MIDI channel message, or (with a tag below
-/// 0x80 in place of the status byte) a note expression or a voice's end.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct BlockEvent {
-    /// Frame inside the block.
-    pub offset: u32,
-    /// Status, data 1, data 2 (unused bytes 0); for a note expression
-    /// [`EXPRESSION_TAG`] + its index, the key, the channel; for a voice's end
-    /// [`VOICE_END_TAG`], the key, the channel.
-    pub bytes: [u8; 3],
-    /// The host's note id, or -1.
-    pub note_id: i32,
-    /// A note expression's value (0 otherwise).
-    pub value: f32,
-}
-
-impl BlockEvent {
-    /// A MIDI channel message.
-    pub fn midi(offset: u32, bytes: [u8; 3], note_id: i32) -> Self {
-        Self { offset, bytes, note_id, value: 0.0 }
-    }
-
-    /// A note expression of the note `note_id` (or `channel` and `key`; 0xff: any).
-    pub fn expression(offset: u32, channel: u8, key: u8, note_id: i32, expression: NoteExpression, value: f32) -> Self {
-        let (channel, key) = (if channel < 16 { channel } else { 0xff }, if key < 128 { key } else { 0xff });
-        Self { offset, bytes: [EXPRESSION_TAG + expression.index(), key, channel], note_id, value }
-    }
-
-    /// The end of the voice the processor started for a note.
-    pub fn voice_end(offset: u32, channel: u8, key: u8, note_id: i32) -> Self {
-        Self { offset, bytes: [VOICE_END_TAG, key & 0x7f, channel & 0x0f], note_id, value: 0.0 }
-    }
-
-    /// What it is.
-    pub fn data(&self) -> EventData {
-        let [status, key, channel] = self.bytes;
-        let note_id = self.note_id;
-        let any = |byte: u8| if byte == 0xff { -1 } else { i16::from(byte) };
-        match status.checked_sub(EXPRESSION_TAG).and_then(NoteExpression::from_index) {
-            Some(expression) => {
-                let (channel, key) = (any(channel), any(key));
-                EventData::Expression { channel, key, note_id, expression, value: self.value }
-            }
-            None if status == VOICE_END_TAG => EventData::VoiceEnd { channel, key, note_id },
-            None => EventData::Midi { bytes: self.bytes, note_id },
-        }
-    }
-}
-
-/// The MIDI a processor sent, gathered for one host block: a fixed buffer,
-/// allocated once, that the host side fills without allocating (full: dropped
-/// and counted).
-#[derive(Debug)]
-pub struct EventsOut {
-    events: Box<[BlockEvent]>,
-    len: usize,
-    dropped: u64,
-}
-
-impl EventsOut {
-    /// Room for `capacity` events per block.
-    pub fn with_capacity(capacity: usize) -> Self {
-        Self { events: vec![BlockEvent::default(); capacity].into_boxed_slice(), len: 0, dropped: 0 }
-    }
-
-    /// The events of the block, in the order the processor sent them.
-    pub fn events(&self) -> &[BlockEvent] {
-        &self.events[..self.len]
-    }
-
-    /// Empties it for the next block.
-    pub fn clear(&mut self) {
-        self.len = 0;
-    }
-
-    /// Events that did not fit, in total.
-    pub fn dropped(&self) -> u64 {
-        self.dropped
-    }
-
-    pub(crate) fn push(&mut self, event: BlockEvent) -> bool {
-        match self.events.get_mut(self.len) {
-            Some(slot) => {
-                *slot = event;
-                self.len += 1;
-                true
-            }
-            None => {
-                self.dropped += 1;
-                false
-            }
-        }
-    }
-}
-
-impl Default for EventsOut {
-    fn default() -> Self {
-        Self::with_capacity(OUT_CAPACITY)
-    }
-}
 
 fn head(kind: u64, frame: u64) -> u64 {
     kind << KIND_SHIFT | (frame & FRAME_MASK)
@@ -156,6 +56,49 @@ pub(crate) fn push_event(ring: &mut Producer<[u64; 2]>, frame: u64, event: &Bloc
         return ring.push([head(VALUE, frame), u64::from(event.value.to_bits())]).is_ok();
     }
     ring.push(record).is_ok()
+}
+
+/// Pushes the SysEx message `bytes` at `frame`, all records at once or none.
+/// Returns false when the ring has no room for it or it is longer than
+/// [`SYSEX_CAPACITY`].
+pub(crate) fn push_sysex(ring: &mut Producer<[u64; 2]>, frame: u64, bytes: &[u8]) -> bool {
+    if bytes.len() > SYSEX_CAPACITY {
+        return false;
+    }
+    let Some(mut chunk) = ring.write_chunk(1 + bytes.len().div_ceil(8)) else { return false };
+    let (first, second) = chunk.as_mut_slices();
+    let mut records = first.iter_mut().chain(second.iter_mut());
+    if let Some(record) = records.next() {
+        *record = [head(SYSEX, frame), bytes.len() as u64];
+    }
+    for (record, part) in records.zip(bytes.chunks(8)) {
+        let mut word = [0; 8];
+        word[..part.len()].copy_from_slice(part);
+        *record = [head(SYSEX_BYTES, frame), u64::from_le_bytes(word)];
+    }
+    chunk.commit_all();
+    true
+}
+
+/// Takes the byte records of a SysEx message of `into.len()` bytes (into
+/// `into`) or of `skip` bytes (discarded). A record of another kind (only a
+/// misbehaving writer puts one there) stops it and is kept in `held`; returns
+/// whether every byte arrived.
+fn pop_sysex_bytes(ring: &mut Consumer<[u64; 2]>, held: &mut Option<[u64; 2]>, into: &mut [u8], skip: usize) -> bool {
+    let records = into.len().max(skip).div_ceil(8);
+    let mut parts = into.chunks_mut(8);
+    for _ in 0..records {
+        let Some(record) = held.take().or_else(|| ring.pop()) else { return false };
+        if record[0] >> KIND_SHIFT != SYSEX_BYTES {
+            *held = Some(record);
+            return false;
+        }
+        if let Some(part) = parts.next() {
+            let len = part.len();
+            part.copy_from_slice(&record[1].to_le_bytes()[..len]);
+        }
+    }
+    true
 }
 
 /// The record of a MIDI message at `frame`.
@@ -205,6 +148,9 @@ pub(crate) struct EventFeed {
     /// One that arrived inside the quantum: it takes over after it.
     arriving: Option<(u64, Transport)>,
     midi: Box<[BlockEvent]>,
+    /// The SysEx bytes of the quantum's events, and how many are used.
+    sysex: Box<[u8]>,
+    sysex_used: usize,
     /// What the processor sends, taken after each quantum.
     sent: Vec<OutEvent>,
     dropped: u64,
@@ -219,14 +165,15 @@ impl EventFeed {
             latest: None,
             arriving: None,
             midi: vec![BlockEvent::default(); EVENT_CAPACITY].into_boxed_slice(),
+            sysex: vec![0; SYSEX_CAPACITY].into_boxed_slice(),
+            sysex_used: 0,
             sent: Vec::with_capacity(OUT_CAPACITY),
             dropped: 0,
         }
     }
 
     /// Events lost on the render side so far: more than a quantum holds, sent
-    /// malformed or not fitting, SysEx (which does not cross these rings), or
-    /// not fitting in the ring back.
+    /// malformed or not fitting, or not fitting in the ring back.
     pub(crate) fn dropped(&self, instance: &Instance) -> u64 {
         self.dropped + instance.events_dropped()
     }
@@ -235,6 +182,7 @@ impl EventFeed {
     pub(crate) fn quantum(&mut self, start: u64, ring: &mut Consumer<[u64; 2]>, instance: &mut Instance) {
         let end = start + RENDER_QUANTUM as u64;
         let mut count = 0;
+        self.sysex_used = 0;
         while let Some(record) = self.held.take().or_else(|| ring.pop()) {
             let frame = record[0] & FRAME_MASK;
             if frame >= end {
@@ -252,6 +200,19 @@ impl EventFeed {
                             count += 1;
                         }
                         None => self.dropped += 1,
+                    }
+                }
+                SYSEX => {
+                    let len = payload as usize;
+                    let used = self.sysex_used;
+                    let room = count < self.midi.len() && used + len <= self.sysex.len();
+                    let into = if room { &mut self.sysex[used..used + len] } else { &mut [][..] };
+                    if pop_sysex_bytes(ring, &mut self.held, into, len) && room {
+                        self.midi[count] = BlockEvent::sysex(frame.saturating_sub(start) as u32, used..used + len);
+                        self.sysex_used += len;
+                        count += 1;
+                    } else {
+                        self.dropped += 1;
                     }
                 }
                 VALUE => {
@@ -287,7 +248,11 @@ impl EventFeed {
         instance.begin_events(transport.as_ref());
         // Past the quantum's capacity each push is refused and counted by the mailbox.
         for event in &self.midi[..count] {
-            instance.push_event(event.offset, &event.data());
+            match (event.data(), event.sysex_span()) {
+                (Some(data), _) => instance.push_event(event.offset, &data),
+                (None, Some(span)) => instance.push_sysex(event.offset, &self.sysex[span]),
+                (None, None) => false,
+            };
         }
         if let Some(arriving) = self.arriving.take() {
             self.latest = Some(arriving);
@@ -304,7 +269,13 @@ impl EventFeed {
                 EventData::VoiceEnd { channel, key, note_id } => {
                     midi_record(start + u64::from(event.frame), [VOICE_END_TAG, key, channel], note_id)
                 }
-                EventData::Sysex { .. } | EventData::Expression { .. } => {
+                EventData::Sysex { bytes } => {
+                    if !push_sysex(ring, start + u64::from(event.frame), &bytes) {
+                        self.dropped += 1;
+                    }
+                    continue;
+                }
+                EventData::Expression { .. } => {
                     self.dropped += 1;
                     continue;
                 }
@@ -335,14 +306,34 @@ pub(crate) fn take_out(
             *held = Some(record);
             break;
         }
-        if record[0] >> KIND_SHIFT != MIDI {
-            continue;
-        }
-        let Some(out) = out.as_deref_mut() else { continue };
-        let (bytes, note_id) = decode_midi(record[1]);
         let offset = (at + frame.saturating_sub(first) as usize) as u32;
-        if !out.push(BlockEvent::midi(offset, bytes, note_id)) {
-            dropped += 1;
+        match (record[0] >> KIND_SHIFT, out.as_deref_mut()) {
+            (SYSEX, Some(out)) => {
+                let len = record[1] as usize;
+                match out.sysex_room(len) {
+                    Some(room) => {
+                        if pop_sysex_bytes(ring, held, room, len) {
+                            out.push_sysex(offset, len);
+                        } else {
+                            dropped += 1;
+                        }
+                    }
+                    None => {
+                        pop_sysex_bytes(ring, held, &mut [], len);
+                        dropped += 1;
+                    }
+                }
+            }
+            (SYSEX, None) => {
+                pop_sysex_bytes(ring, held, &mut [], record[1] as usize);
+            }
+            (MIDI, Some(out)) => {
+                let (bytes, note_id) = decode_midi(record[1]);
+                if !out.push(BlockEvent::midi(offset, bytes, note_id)) {
+                    dropped += 1;
+                }
+            }
+            _ => {}
         }
     }
     dropped
@@ -400,12 +391,23 @@ mod tests {
     }
 
     #[test]
-    fn a_full_block_buffer_drops_and_counts() {
-        let mut out = EventsOut::with_capacity(2);
-        assert!(out.push(BlockEvent::default()) && out.push(BlockEvent::default()));
-        assert!(!out.push(BlockEvent::default()));
-        assert_eq!((out.events().len(), out.dropped()), (2, 1));
-        out.clear();
-        assert!(out.events().is_empty());
+    fn sysex_records_cross_whole_and_a_broken_one_is_counted_without_losing_what_follows() {
+        let layout = Layout { input_channels: 1, output_channels: 1, ring_frames: 256, event_capacity: 16 };
+        let memory = GenerationMemory::heap(layout);
+        let (mut render, mut host) = (memory.render_ends(), memory.host_ends());
+        let message: Vec<u8> = std::iter::once(0xf0).chain((0..19).map(|n| n * 5)).chain([0xf7]).collect();
+        assert!(push_sysex(&mut render.midi_back, 3, &message));
+        // A length with no bytes after it (only a misbehaving engine writes one),
+        // then a note.
+        render.midi_back.push([head(SYSEX, 4), 1 << 40]).unwrap();
+        render.midi_back.push(midi_record(5, [0x90, 60, 1], -1)).unwrap();
+        assert!(!push_sysex(&mut render.midi_back, 6, &vec![0xf0; SYSEX_CAPACITY + 1]), "over the limit");
+        let (mut out, mut held) = (EventsOut::default(), None);
+        let dropped = take_out(&mut host.midi_back, &mut held, 0, 16, 100, Some(&mut out));
+        assert_eq!(dropped, 1);
+        let events = out.events();
+        assert_eq!(events.len(), 2);
+        assert_eq!((events[0].offset, out.sysex_bytes(&events[0])), (103, Some(&message[..])));
+        assert_eq!((events[1].offset, events[1].bytes), (105, [0x90, 60, 1]));
     }
 }

@@ -24,8 +24,8 @@ use std::sync::Arc;
 
 use rtrb::{Consumer, Producer};
 
+use super::block_event::{BlockEvent, EventsIn, EventsOut};
 use super::config::{PARAM_SLOTS, PipelineConfig};
-use super::event_ring::{BlockEvent, EventsOut};
 use super::link::GenerationLink;
 use super::params::ParamChange;
 use super::telemetry::Telemetry;
@@ -99,7 +99,7 @@ impl HostSide {
     ///
     /// Called on the audio thread; never allocates, locks or waits.
     pub fn process(&mut self, inputs: &[&[f32]], outputs: &mut [&mut [f32]], changes: &[ParamChange]) {
-        self.process_with_events(inputs, outputs, changes, &[], None, None);
+        self.process_with_events(inputs, outputs, changes, EventsIn::default(), None, None);
     }
 
     /// [`Self::process`] with the block's MIDI (sorted by offset) and the host's
@@ -114,13 +114,13 @@ impl HostSide {
         inputs: &[&[f32]],
         outputs: &mut [&mut [f32]],
         changes: &[ParamChange],
-        events: &[BlockEvent],
+        events: EventsIn<'_>,
         transport: Option<&Transport>,
         mut out: Option<&mut EventsOut>,
     ) {
         let frames = outputs.first().map_or_else(|| inputs.first().map_or(0, |c| c.len()), |c| c.len());
         self.telemetry.set_transport(transport);
-        self.telemetry.monitor().record(false, events);
+        self.telemetry.monitor().record(false, events.events);
         let sent_before = out.as_deref().map_or(0, |o| o.events().len());
         let mut done = 0;
         while done < frames {
@@ -236,9 +236,13 @@ impl HostSide {
             {
                 dropped += 1;
             }
-            for event in events.iter().filter(events_in_chunk) {
+            for event in events.events.iter().filter(events_in_chunk) {
                 let frame = start + (event.offset as usize - done) as u64;
-                if !link.push_midi(frame, event) {
+                let pushed = match event.sysex_span() {
+                    Some(_) => events.sysex_bytes(event).is_some_and(|bytes| link.push_sysex(frame, bytes)),
+                    None => link.push_midi(frame, event),
+                };
+                if !pushed {
                     dropped += 1;
                 }
             }
@@ -335,7 +339,7 @@ impl HostSide {
 #[derive(Clone, Copy)]
 struct Moments<'a> {
     changes: &'a [ParamChange],
-    events: &'a [BlockEvent],
+    events: EventsIn<'a>,
     transport: Option<&'a Transport>,
 }
 

@@ -2,8 +2,9 @@
 //! while the generation plays; created and finally dropped on the control thread.
 //! Nothing here allocates, locks or waits.
 
+use super::block_event::{BlockEvent, EventsOut};
 use super::config::PARAM_SLOTS;
-use super::event_ring::{self, EventsOut};
+use super::event_ring;
 use super::generation_memory::{Control, HostEnds};
 use super::params::ParamEvent;
 use super::slot_range::SlotRange;
@@ -185,8 +186,14 @@ impl GenerationLink {
 
     /// Sends a MIDI message at the generation's absolute `frame`; `false` when the
     /// ring is full (dropped).
-    pub(crate) fn push_midi(&mut self, frame: u64, event: &event_ring::BlockEvent) -> bool {
+    pub(crate) fn push_midi(&mut self, frame: u64, event: &BlockEvent) -> bool {
         event_ring::push_event(&mut self.midi, frame, event)
+    }
+
+    /// Sends a SysEx message at the generation's absolute `frame`; `false` when
+    /// the ring has no room for it (dropped).
+    pub(crate) fn push_sysex(&mut self, frame: u64, bytes: &[u8]) -> bool {
+        event_ring::push_sysex(&mut self.midi, frame, bytes)
     }
 
     /// Sends the host's transport at `frame` unless it is where the last one sent

@@ -16,6 +16,7 @@
 //! [`Telemetry`] and [`SharedParams`] are atomics readable and writable from any
 //! thread.
 
+pub mod block_event;
 pub mod config;
 pub mod engine_child;
 pub mod engine_launcher;
@@ -34,11 +35,11 @@ pub mod stats;
 pub mod telemetry;
 mod worker;
 
+pub use block_event::{BlockEvent, EXPRESSION_TAG, EventsIn, EventsOut, SYSEX_TAG, VOICE_END_TAG};
 pub use config::{
     DEFAULT_DEADLINE, DEFAULT_MEMORY_CAP, DEFAULT_SAFETY_QUANTA, EngineProcess, PARAM_SLOTS, PipelineConfig,
 };
 pub use event_monitor::{EventMonitor, MONITOR_SLOTS, Seen};
-pub use event_ring::{BlockEvent, EXPRESSION_TAG, EventsOut, VOICE_END_TAG};
 pub use host::HostSide;
 pub use params::{ParamChange, SharedParams, assign_slots};
 pub use pipeline::{Pipeline, PipelineEvent};

@@ -1,20 +1,23 @@
 //! Notes, note expressions, the transport and the sidechain through the built
 //! `Worklet.clap`, driven by clack-host as a DAW drives it: the instrument plays
 //! notes by CLAP note id with per-note tuning at their exact frames and reports
-//! each voice's end; the processor sees the host's tempo change; the ducker
-//! keyed by the sidechain bus reduces the main input. Needs the bundle.
+//! each voice's end; SysEx crosses both ways byte for byte; the processor sees
+//! the host's tempo change, between blocks and inside one; the ducker keyed by
+//! the sidechain bus reduces the main input. Needs the bundle.
 
 use clack_extensions::latency::PluginLatency;
 use clack_extensions::render::{PluginRender, RenderMode};
 use clack_host::events::event_types::{
-    NoteEndEvent, NoteExpressionEvent, NoteExpressionType, NoteOffEvent, NoteOnEvent, TransportEvent, TransportFlags,
+    MidiSysExEvent, NoteEndEvent, NoteExpressionEvent, NoteExpressionType, NoteOffEvent, NoteOnEvent, TransportEvent,
+    TransportFlags,
 };
-use clack_host::events::{EventFlags, EventHeader, Match};
+use clack_host::events::io::{OutputEventBuffer, TryPushError};
+use clack_host::events::{EventFlags, EventHeader, Match, UnknownEvent};
 use clack_host::prelude::*;
 use clack_host::utils::{BeatTime, SecondsTime};
 
 use super::clap_host::{TestHost, entry, instance, instance_of, load_processor, load_processor_with};
-use worklet_tests::processors_dir_source;
+use worklet_tests::{processors_dir_source, sysex};
 
 const RATE: f64 = 48_000.0;
 
@@ -51,7 +54,7 @@ impl Session {
         frames: usize,
         events: &EventBuffer,
         transport: Option<&TransportEvent>,
-    ) -> (Vec<Vec<f32>>, EventBuffer) {
+    ) -> (Vec<Vec<f32>>, Sent) {
         let mut output = vec![vec![0.0f32; frames]; 2];
         let input_audio = self.input_ports.with_input_buffers(inputs.iter_mut().map(|port| AudioPortBuffer {
             latency: 0,
@@ -63,7 +66,7 @@ impl Session {
             latency: 0,
             channels: AudioPortBufferType::f32_output_only(output.iter_mut().map(Vec::as_mut_slice)),
         }]);
-        let mut sent = EventBuffer::new();
+        let mut sent = Sent::default();
         self.processor
             .process(
                 &input_audio,
@@ -79,6 +82,28 @@ impl Session {
 
     fn stop(self, plugin: &mut PluginInstance<TestHost>) {
         plugin.deactivate(self.processor.stop_processing());
+    }
+}
+
+/// What the plugin sent in one block. A SysEx event's bytes are only valid
+/// while it is being pushed, so they are copied then.
+#[derive(Default)]
+struct Sent {
+    events: EventBuffer,
+    /// Time in the block, bytes.
+    sysex: Vec<(u32, Vec<u8>)>,
+}
+
+impl OutputEventBuffer for Sent {
+    fn try_push(&mut self, event: &UnknownEvent) -> Result<(), TryPushError> {
+        if let Some(sysex) = event.as_event::<MidiSysExEvent>() {
+            // SAFETY: a plugin's SysEx buffer is valid for the duration of this
+            // push (CLAP's rule for output events), and it is copied here.
+            let bytes = unsafe { sysex.data() }.to_vec();
+            self.sysex.push((sysex.header().time(), bytes));
+            return Ok(());
+        }
+        self.events.try_push(event)
     }
 }
 
@@ -123,7 +148,7 @@ fn the_instrument_plays_notes_by_id_with_per_note_tuning_and_reports_their_end()
         }
         let (output, sent) = session.block(&mut inputs, block, &events, None);
         left.extend_from_slice(&output[0]);
-        for event in sent.iter() {
+        for event in sent.events.iter() {
             if let Some(end) = event.as_event::<NoteEndEvent>() {
                 ends.push((start + end.header().time() as usize, end.pckn().note_id));
             }
@@ -223,6 +248,98 @@ fn the_processor_sees_the_hosts_tempo_change_and_position_at_each_quantum() {
         checked += 1;
     }
     assert!(checked > 200);
+}
+
+#[test]
+fn a_tempo_change_inside_a_host_block_reaches_the_next_quantum() {
+    let entry = entry();
+    let mut plugin = instance(&entry);
+    load_processor(&mut plugin, TRANSPORT_PROBE);
+    let block = 1_000;
+    let mut session = Session::start(&mut plugin, block);
+    let latency = session.latency;
+    // 120 BPM; inside block 10, at its frame 300 (frame 10300), the host
+    // changes to 90 BPM with a transport event, the position continuing.
+    let change = 10_300;
+    let beat_at_change = change as f64 / RATE * 2.0;
+    let blocks = 30;
+    let (mut tempo_out, mut beat_out) = (Vec::new(), Vec::new());
+    for index in 0..blocks {
+        let start = index * block;
+        let (tempo, beats) = if start < change {
+            (120.0, start as f64 / RATE * 2.0)
+        } else {
+            (90.0, beat_at_change + (start - change) as f64 / RATE * 1.5)
+        };
+        let mut events = EventBuffer::new();
+        if (start..start + block).contains(&change) {
+            let mut event = transport(90.0, beat_at_change, change as f64 / RATE);
+            event.header = EventHeader::new_core((change - start) as u32, EventFlags::empty());
+            events.push(&event);
+        }
+        let mut inputs = super::clap_host::with_sidechain(vec![vec![0.0; block]; 2], block);
+        let (output, _) =
+            session.block(&mut inputs, block, &events, Some(&transport(tempo, beats, start as f64 / RATE)));
+        tempo_out.extend_from_slice(&output[0]);
+        beat_out.extend_from_slice(&output[1]);
+    }
+    session.stop(&mut plugin);
+    for quantum_start in (0..blocks * block - latency).step_by(128) {
+        let n = quantum_start + latency;
+        let (tempo, beat) = if quantum_start < change {
+            (120.0, quantum_start as f64 / RATE * 2.0)
+        } else {
+            (90.0, beat_at_change + (quantum_start - change) as f64 / RATE * 1.5)
+        };
+        assert!((f64::from(tempo_out[n]) - tempo).abs() < 1e-9, "frame {quantum_start}: tempo {}", tempo_out[n]);
+        // nice-plug 0.4.2 moves a transport event's position on by the event's
+        // offset in the block (it treats it as the block's), so until the next
+        // block's transport the position is that far ahead (README, "The
+        // transport" under the plugin's features).
+        if (change..change.next_multiple_of(block)).contains(&quantum_start) {
+            let ahead = (change % block) as f64 / RATE * 1.5;
+            assert!(
+                (f64::from(beat_out[n]) - beat - ahead).abs() < 1e-4,
+                "frame {quantum_start}: beat {}",
+                beat_out[n]
+            );
+            continue;
+        }
+        assert!((f64::from(beat_out[n]) - beat).abs() < 1e-4, "frame {quantum_start}: beat {} not {beat}", beat_out[n]);
+    }
+}
+
+#[test]
+fn sysex_from_the_host_comes_back_byte_for_byte_one_latency_later() {
+    let entry = entry();
+    let mut plugin = instance(&entry);
+    let echo = std::fs::read_to_string(worklet_tests::repo().join("tests/data/midi/echo.js")).unwrap();
+    load_processor(&mut plugin, &echo);
+    let block = 480;
+    let mut session = Session::start(&mut plugin, block);
+    let latency = session.latency;
+    // Two messages in one block, one crossing into the next quantum's worth of
+    // records, and one past the 1 KiB a message can carry (not sent back).
+    let messages = [(100, sysex(6, 1)), (1_234, sysex(900, 2)), (1_300, sysex(1_024, 3)), (5_000, sysex(2_000, 4))];
+    let mut received = Vec::new();
+    for index in 0..40 {
+        let start = index * block;
+        let mut events = EventBuffer::new();
+        for (frame, bytes) in &messages {
+            if (start..start + block).contains(frame) {
+                // SAFETY: `messages` outlives the process call that reads it.
+                events.push(&unsafe { MidiSysExEvent::new((frame - start) as u32, 0, bytes) });
+            }
+        }
+        let mut inputs = super::clap_host::with_sidechain(vec![vec![0.0; block]; 2], block);
+        let (_, sent) = session.block(&mut inputs, block, &events, None);
+        received.extend(sent.sysex.into_iter().map(|(time, bytes)| (start + time as usize, bytes)));
+    }
+    session.stop(&mut plugin);
+    let expected: Vec<(usize, Vec<u8>)> =
+        messages[..3].iter().map(|(frame, bytes)| (frame + latency, bytes.clone())).collect();
+    assert_eq!(received.len(), expected.len());
+    assert!(received == expected, "SysEx came back changed or misplaced");
 }
 
 #[test]

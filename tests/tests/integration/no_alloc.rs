@@ -104,10 +104,10 @@ fn host_process_never_allocates_around_wasm_processors() {
 }
 
 #[test]
-fn host_process_never_allocates_with_midi_expressions_the_transport_and_every_bus_flowing() {
+fn host_process_never_allocates_with_midi_sysex_expressions_the_transport_and_every_bus_flowing() {
     use worklet::engine::Transport;
     use worklet::engine::host_events::NoteExpression;
-    use worklet::render::{BlockEvent, EventsOut, PipelineConfig};
+    use worklet::render::{BlockEvent, EventsIn, EventsOut, PipelineConfig};
     let echo = std::fs::read_to_string(worklet_tests::repo().join("tests/data/midi/echo.js")).unwrap();
     // Stereo in and out, a stereo sidechain and a stereo auxiliary output.
     let config = PipelineConfig { sidechain_channels: 2, aux_output_channels: vec![2], ..config(512) };
@@ -125,24 +125,30 @@ fn host_process_never_allocates_with_midi_expressions_the_transport_and_every_bu
     let mut sorted = events;
     sorted.sort_by_key(|e| e.offset);
     let mut transport = Transport { playing: true, tempo: 128.0, numerator: 4, denominator: 4, ..Transport::default() };
-    let mut sent = 0;
+    const GM_ON: [u8; 6] = [0xf0, 0x7e, 0x7f, 0x09, 0x01, 0xf7];
+    let (mut sent, mut sysex_sent) = (0, 0);
     let mut run = |live: &mut Live, blocks: usize, flood: bool| {
         for block in 0..blocks {
             let size = [1usize, 7, 128, 500, 512][block % 5];
             let inputs: Vec<&[f32]> = input.iter().map(|c| &c[..size]).collect();
             let mut outputs: Vec<&mut [f32]> = output.iter_mut().map(|c| &mut c[..size]).collect();
-            let notes: &[BlockEvent] = if flood && block == 3 {
-                &sorted[..sorted.partition_point(|e| (e.offset as usize) < size)]
+            let notes: Vec<BlockEvent> = if flood && block == 3 {
+                sorted[..sorted.partition_point(|e| (e.offset as usize) < size)].to_vec()
             } else {
+                // A SysEx message first, then a few notes.
                 let end = sorted.partition_point(|e| (e.offset as usize) < size.min(2));
-                &sorted[..end.min(8)]
+                std::iter::once(BlockEvent::sysex(0, 0..GM_ON.len()))
+                    .chain(sorted[..end.min(8)].iter().copied())
+                    .collect()
             };
+            let events = EventsIn { events: &notes, sysex: &GM_ON };
             let before = violations_here();
             no_alloc(|| {
-                live.host.process_with_events(&inputs, &mut outputs, &[], notes, Some(&transport), Some(&mut out));
+                live.host.process_with_events(&inputs, &mut outputs, &[], events, Some(&transport), Some(&mut out));
             });
             assert_eq!(violations_here(), before, "process_with_events allocated (block of {size})");
             sent += out.events().len();
+            sysex_sent += out.events().iter().filter(|e| out.sysex_bytes(e) == Some(&GM_ON[..])).count();
             out.clear();
             transport = transport.advanced(size as u64, 48_000.0);
             live.settle();
@@ -155,5 +161,6 @@ fn host_process_never_allocates_with_midi_expressions_the_transport_and_every_bu
     run(&mut live, 120, false);
     assert_eq!(live.pipeline.telemetry().active_generation(), 2, "the swap happened inside the checked calls");
     assert!(sent > 100, "MIDI came back: {sent}");
+    assert!(sysex_sent > 100, "SysEx came back: {sysex_sent}");
     assert!(live.pipeline.telemetry().dropped_events() > 0, "the flood was dropped and counted");
 }

@@ -1,14 +1,16 @@
 //! MIDI and the transport through the real-time pipeline, in render threads and
 //! in engine processes: a note at frame F of a host block of any size starts at
 //! output frame F + latency exactly, the MIDI a processor sends comes out at its
-//! frame plus the latency, the processor sees the host's transport, and a flood
-//! is dropped and counted.
+//! frame plus the latency, SysEx crosses both ways byte for byte, the processor
+//! sees the host's transport, and a flood is dropped and counted.
 
 use serde_json::json;
 use worklet::engine::Transport;
+use worklet::engine::event_mailbox::SYSEX_CAPACITY;
 use worklet::port::{NODE_PORT, Received};
-use worklet::render::{BlockEvent, EngineProcess, PipelineConfig};
+use worklet::render::{BlockEvent, EngineProcess, EventsIn, PipelineConfig};
 use worklet_tests::live::{Live, config, factory_recipe, recipe};
+use worklet_tests::sysex;
 
 fn isolated(max_block: usize) -> PipelineConfig {
     PipelineConfig { isolation: Some(EngineProcess::new(worklet_tests::worklet_binary())), ..config(max_block) }
@@ -100,6 +102,44 @@ fn midi_a_processor_sends_comes_out_at_its_frame_plus_the_latency() {
             let want: Vec<(usize, [u8; 3])> =
                 vec![(5 + latency, [0x90, 72, 100]), (130 + latency, [0x80, 72, 0]), (2_000 + latency, [0x9f, 112, 1])];
             assert_eq!(sent, want, "blocks of {sizes:?}");
+        }
+    }
+}
+
+#[test]
+fn sysex_crosses_both_ways_byte_for_byte_at_its_frame() {
+    // Lengths that fill whole records, leave a partial one, and nearly fill a quantum.
+    let messages = [(5, sysex(6, 1)), (700, sysex(301, 2)), (2_000, sysex(8, 3)), (2_001, sysex(12_000, 4))];
+    let too_long = (3_000, sysex(SYSEX_CAPACITY + 1, 5));
+    for sizes in [vec![128], vec![7], random_sizes()] {
+        for config in [config(600), isolated(600)] {
+            let mut live = Live::new(config, recipe(&echo()));
+            let latency = live.pipeline.telemetry().latency_frames() as usize;
+            let silence = vec![0.0f32; 8192];
+            let (mut sent, mut done) = (Vec::new(), 0);
+            for &size in sizes.iter().cycle() {
+                if done >= 5_000 {
+                    break;
+                }
+                let n = size.min(5_000 - done);
+                let (mut events, mut bytes) = (Vec::new(), Vec::new());
+                for (frame, message) in messages.iter().chain([&too_long]) {
+                    if (done..done + n).contains(frame) {
+                        events.push(BlockEvent::sysex((frame - done) as u32, bytes.len()..bytes.len() + message.len()));
+                        bytes.extend_from_slice(message);
+                    }
+                }
+                let input = [&silence[..n], &silence[..n]];
+                let (_, out) = live.block_with(&input, n, EventsIn { events: &events, sysex: &bytes }, None);
+                for event in out.events() {
+                    sent.push((done + event.offset as usize, out.sysex_bytes(event).expect("SysEx").to_vec()));
+                }
+                done += n;
+            }
+            let want: Vec<(usize, Vec<u8>)> = messages.iter().map(|(f, m)| (f + latency, m.clone())).collect();
+            assert_eq!(sent.len(), want.len(), "blocks of {sizes:?}");
+            assert!(sent == want, "blocks of {sizes:?}: SysEx came back changed or misplaced");
+            assert_eq!(live.pipeline.telemetry().dropped_events(), 1, "the message over the limit is counted");
         }
     }
 }
