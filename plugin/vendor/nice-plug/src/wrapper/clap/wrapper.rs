@@ -2137,6 +2137,15 @@ impl<P: ClapPlugin> Wrapper<P> {
                 let mut transport = Transport::new(sample_rate);
                 if !transport_info.is_null() {
                     let context = unsafe { &*transport_info };
+                    // The transport information applies at the start of the host's buffer, or,
+                    // when it came as an event, at that event's time. The positions below are
+                    // moved on by the samples between there and this block's start.
+                    let transport_start = if core::ptr::eq(transport_info, process.transport) {
+                        0
+                    } else {
+                        context.header.time as usize
+                    };
+                    let samples_since_transport = block_start.saturating_sub(transport_start);
 
                     transport.playing = context.flags & CLAP_TRANSPORT_IS_PLAYING != 0;
                     transport.recording = context.flags & CLAP_TRANSPORT_IS_RECORDING != 0;
@@ -2156,12 +2165,12 @@ impl<P: ClapPlugin> Wrapper<P> {
                         // We can't use the functions on the transport information object for this
                         // because we don't have any sample information.
                         if P::SAMPLE_ACCURATE_AUTOMATION
-                            && block_start > 0
+                            && samples_since_transport > 0
                             && (context.flags & CLAP_TRANSPORT_HAS_TEMPO != 0)
                         {
                             transport.pos_beats = Some(
                                 beats
-                                    + (block_start as f64 / sample_rate as f64 / 60.0
+                                    + (samples_since_transport as f64 / sample_rate as f64 / 60.0
                                         * context.tempo),
                             );
                         } else {
@@ -2173,17 +2182,18 @@ impl<P: ClapPlugin> Wrapper<P> {
 
                         // Same here
                         if P::SAMPLE_ACCURATE_AUTOMATION
-                            && block_start > 0
+                            && samples_since_transport > 0
                             && (context.flags & CLAP_TRANSPORT_HAS_TEMPO != 0)
                         {
-                            transport.pos_seconds =
-                                Some(seconds + (block_start as f64 / sample_rate as f64));
+                            transport.pos_seconds = Some(
+                                seconds + (samples_since_transport as f64 / sample_rate as f64),
+                            );
                         } else {
                             transport.pos_seconds = Some(seconds);
                         }
                     }
                     // TODO: CLAP does not mention whether this is behind a flag or not
-                    if P::SAMPLE_ACCURATE_AUTOMATION && block_start > 0 {
+                    if P::SAMPLE_ACCURATE_AUTOMATION && samples_since_transport > 0 {
                         transport.bar_start_pos_beats = match transport.bar_start_pos_beats() {
                             Some(updated) => Some(updated),
                             None => Some(context.bar_start as f64 / CLAP_BEATTIME_FACTOR as f64),
