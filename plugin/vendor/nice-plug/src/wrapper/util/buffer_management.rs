@@ -293,6 +293,12 @@ impl BufferManager {
 
                         crate::nice_debug_assert!(num_samples <= channel.capacity());
                         channel.resize(num_samples, 0.0);
+                        // Hosts pass null channel pointers for a bus they leave inactive (JUCE
+                        // does): that bus is silent
+                        if unsafe { (*input_channel_pointer).is_null() } {
+                            channel.fill(0.0);
+                            continue;
+                        }
                         channel.copy_from_slice(unsafe {
                             std::slice::from_raw_parts_mut(
                                 (*input_channel_pointer).add(sample_offset),
@@ -354,6 +360,12 @@ impl BufferManager {
                             {
                                 let output_channel_pointer =
                                     output_channel_pointers.ptrs.as_ptr().add(channel_idx);
+                                // A null channel pointer is a bus the host leaves inactive: it
+                                // gets no slice, as a missing bus does
+                                if (*output_channel_pointer).is_null() {
+                                    *output_slice = &mut [];
+                                    continue;
+                                }
 
                                 *output_slice = std::slice::from_raw_parts_mut(
                                     (*output_channel_pointer).add(sample_offset),
