@@ -72,6 +72,15 @@ def test_mono_and_other_sample_rates(plugin):
     assert np.max(np.abs(y - x)) < 1e-6
 
 
+def test_one_instance_moves_between_mono_and_stereo(plugin):
+    # The host re-arranges the buses each time: every layout plays through.
+    for channels in (1, 2, 1, 2):
+        x = noise(channels=channels, seconds=0.25, seed=channels)
+        y = plugin(x, RATE)
+        assert y.shape == x.shape
+        assert np.max(np.abs(y - x)) < 1e-6, channels
+
+
 def test_the_instrument_plays_midi_notes_at_their_frames(instrument):
     # (status, data1, data2) at seconds; 0.25 s is frame 12000 at 48 kHz.
     notes = [([0x90, 69, 100], 0.25), ([0x80, 69, 0], 0.5), ([0x90, 81, 127], 1.0), ([0x80, 81, 0], 1.25)]

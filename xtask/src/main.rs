@@ -2,11 +2,12 @@
 //! described in `bundler.toml` into `target/bundled/`;
 //! `cargo xtask install` copies them into this user's CLAP and VST3 folders;
 //! `cargo xtask test` installs what the tests need and runs them all;
-//! `cargo xtask boa-patches` writes the vendored Boa's patch series from git
-//! (`--check`: checks the vendored tree against it).
+//! `cargo xtask vendor-patches` writes the patch series of the vendored crates
+//! (Boa, nice-plug) from git (`--check`: checks each vendored tree against its
+//! series).
 
-mod boa;
 mod test;
+mod vendor;
 
 use std::path::{Path, PathBuf};
 
@@ -15,10 +16,12 @@ fn main() -> nice_plug_xtask::Result<()> {
     match args.first().map(String::as_str) {
         Some("install") => install(),
         Some("test") => test::run(&args[1..]).map_err(|message| std::io::Error::other(message).into()),
-        Some("boa-patches") => {
+        Some("vendor-patches") => {
             let root = workspace_root();
-            let done =
-                if args.iter().any(|a| a == "--check") { boa::verify_series(&root) } else { boa::write_series(&root) };
+            let check = args.iter().any(|a| a == "--check");
+            let done = vendor::ALL.iter().try_for_each(|crate_| {
+                if check { vendor::verify_series(&root, crate_) } else { vendor::write_series(&root, crate_) }
+            });
             done.map_err(|m| std::io::Error::other(m).into())
         }
         _ => nice_plug_xtask::main(),

@@ -7,7 +7,8 @@
 //! packages of `tests/host/requirements.txt` in a virtual environment under
 //! `target/test-venv`, re-created when the requirements change.
 //!
-//! Tests, in order: formatting, the vendored Boa against its patch series, the
+//! Tests, in order: formatting, the vendored crates (Boa, nice-plug) against their
+//! patch series, the
 //! plugin bundles, the workspace's Rust tests (release profile, so they reuse the
 //! bundle build), Boa's own unit tests, the standalone
 //! build, the VST3 host and editor tests (pytest), the browser comparison
@@ -60,11 +61,13 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         step("Python packages (target/test-venv)", &mut || python_packages(&root))?;
     }
     step("formatting", &mut || {
-        // The workspace's own crates; the vendored Boa keeps upstream's formatting.
+        // The workspace's own crates; the vendored crates keep upstream's formatting.
         let packages = ["worklet", "worklet-tests", "xtask"].iter().flat_map(|p| ["-p", p]);
         run_command(Command::new("cargo").arg("fmt").args(packages).arg("--check"))
     })?;
-    step("Boa patch series", &mut || crate::boa::verify_series(&root))?;
+    step("vendored crates' patch series", &mut || {
+        crate::vendor::ALL.iter().try_for_each(|crate_| crate::vendor::verify_series(&root, crate_))
+    })?;
     step("plugin bundles", &mut || {
         let args = ["bundle", "worklet", "--release"].map(String::from);
         nice_plug_xtask::main_with_args("cargo xtask", args).map_err(|e| format!("{e:?}"))
@@ -76,7 +79,7 @@ pub(crate) fn run(args: &[String]) -> Result<()> {
         run_command(Command::new("cargo").args(["test", "--release", "-p", "worklet", "-p", "worklet-tests"]))?;
         run_command(Command::new("cargo").args(["test", "--release", "-p", "xtask"]))
     })?;
-    step("Boa's own tests", &mut || crate::boa::run_tests())?;
+    step("Boa's own tests", &mut || crate::vendor::run_tests())?;
     step("standalone build", &mut || {
         run_command(Command::new("cargo").args(["build", "--release", "-p", "worklet", "--features", "standalone"]))
     })?;

@@ -25,10 +25,10 @@ pub trait Flavor: 'static + Send + Sync {
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory];
     /// The audio port layouts it offers, preferred first.
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout];
-    /// The layouts of its VST3 build: main buses only. nice-plug 0.4.2's VST3
-    /// wrapper reads auxiliary bus buffers past the end of what a host passes
-    /// (it bounds the input index by the output count, off by one), which
-    /// crashed pedalboard with a sidechain bus; CLAP hosts pass every port.
+    /// The layouts of its VST3 build: main buses only. After a JUCE host
+    /// (pedalboard) moved a sidechain layout from mono to stereo, it passed
+    /// two sidechain channels over a one-channel pointer array, and the
+    /// wrapper's copy of the sidechain read a pointer the host never set.
     const VST3_AUDIO_IO_LAYOUTS: &'static [AudioIOLayout];
     /// What MIDI it takes and sends.
     const MIDI: MidiConfig = MidiConfig::MidiCCs;
