@@ -53,10 +53,11 @@ impl BlockEvent {
         Self { offset, bytes: [VOICE_END_TAG, key & 0x7f, channel & 0x0f], note_id, value: 0.0 }
     }
 
-    /// A SysEx message whose bytes are `span` among the block's SysEx bytes
-    /// (at most [`SYSEX_CAPACITY`] long).
+    /// A SysEx message whose bytes are `span` among the block's SysEx bytes.
+    /// A span longer than 65,535 bytes is kept as that long: either way it is
+    /// over [`SYSEX_CAPACITY`], so it is dropped and counted, never cut.
     pub fn sysex(offset: u32, span: Range<usize>) -> Self {
-        let [low, high] = (span.len().min(SYSEX_CAPACITY) as u16).to_le_bytes();
+        let [low, high] = (span.len().min(usize::from(u16::MAX)) as u16).to_le_bytes();
         Self { offset, bytes: [SYSEX_TAG, low, high], note_id: span.start as i32, value: 0.0 }
     }
 
@@ -226,5 +227,8 @@ mod tests {
         let input = EventsIn { events: &events, sysex: &bytes };
         assert_eq!(input.sysex_bytes(&events[0]), Some(&bytes[1..3]));
         assert_eq!(input.sysex_bytes(&BlockEvent::sysex(0, 3..9)), None);
+        // A message over the limit keeps its length, so it is refused, not cut.
+        let over = BlockEvent::sysex(0, 0..SYSEX_CAPACITY + 1);
+        assert_eq!(over.sysex_span().map(|span| span.len()), Some(SYSEX_CAPACITY + 1));
     }
 }
