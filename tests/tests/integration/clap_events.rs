@@ -5,106 +5,24 @@
 //! the host's tempo change, between blocks and inside one; the ducker keyed by
 //! the sidechain bus reduces the main input. Needs the bundle.
 
-use clack_extensions::latency::PluginLatency;
-use clack_extensions::render::{PluginRender, RenderMode};
+use clack_extensions::render::RenderMode;
 use clack_host::events::event_types::{
     MidiSysExEvent, NoteEndEvent, NoteExpressionEvent, NoteExpressionType, NoteOffEvent, NoteOnEvent, TransportEvent,
     TransportFlags,
 };
-use clack_host::events::io::{OutputEventBuffer, TryPushError};
-use clack_host::events::{EventFlags, EventHeader, Match, UnknownEvent};
+use clack_host::events::{EventFlags, EventHeader, Match};
 use clack_host::prelude::*;
 use clack_host::utils::{BeatTime, SecondsTime};
 
 use super::clap_host::{TestHost, entry, instance, instance_of, load_processor, load_processor_with};
+use super::clap_session::Session;
 use worklet_tests::{processors_dir_source, sysex};
 
 const RATE: f64 = 48_000.0;
 
-/// An instance activated offline, processing, with its ports.
-struct Session {
-    processor: StartedPluginAudioProcessor<TestHost>,
-    input_ports: AudioPorts,
-    output_ports: AudioPorts,
-    latency: usize,
-}
-
-impl Session {
-    fn start(plugin: &mut PluginInstance<TestHost>, block: usize) -> Self {
-        let handle = plugin.plugin_handle();
-        handle.get_extension::<PluginRender>().unwrap().set(&handle, RenderMode::Offline).unwrap();
-        let config =
-            PluginAudioConfiguration { sample_rate: RATE, min_frames_count: 1, max_frames_count: block as u32 };
-        let processor = plugin.activate(|_, _| (), config).expect("activate");
-        let handle = plugin.plugin_handle();
-        let latency = handle.get_extension::<PluginLatency>().unwrap().get(&handle) as usize;
-        Self {
-            processor: processor.start_processing().expect("start processing"),
-            input_ports: AudioPorts::with_capacity(4, 2),
-            output_ports: AudioPorts::with_capacity(2, 1),
-            latency,
-        }
-    }
-
-    /// One block: `inputs` per port, per channel; returns the main output and
-    /// the events the plugin sent.
-    fn block(
-        &mut self,
-        inputs: &mut [Vec<Vec<f32>>],
-        frames: usize,
-        events: &EventBuffer,
-        transport: Option<&TransportEvent>,
-    ) -> (Vec<Vec<f32>>, Sent) {
-        let mut output = vec![vec![0.0f32; frames]; 2];
-        let input_audio = self.input_ports.with_input_buffers(inputs.iter_mut().map(|port| AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_input_only(
-                port.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice())),
-            ),
-        }));
-        let mut output_audio = self.output_ports.with_output_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_output_only(output.iter_mut().map(Vec::as_mut_slice)),
-        }]);
-        let mut sent = Sent::default();
-        self.processor
-            .process(
-                &input_audio,
-                &mut output_audio,
-                &InputEvents::from_buffer(events),
-                &mut OutputEvents::from_buffer(&mut sent),
-                None,
-                transport,
-            )
-            .expect("process");
-        (output, sent)
-    }
-
-    fn stop(self, plugin: &mut PluginInstance<TestHost>) {
-        plugin.deactivate(self.processor.stop_processing());
-    }
-}
-
-/// What the plugin sent in one block. A SysEx event's bytes are only valid
-/// while it is being pushed, so they are copied then.
-#[derive(Default)]
-struct Sent {
-    events: EventBuffer,
-    /// Time in the block, bytes.
-    sysex: Vec<(u32, Vec<u8>)>,
-}
-
-impl OutputEventBuffer for Sent {
-    fn try_push(&mut self, event: &UnknownEvent) -> Result<(), TryPushError> {
-        if let Some(sysex) = event.as_event::<MidiSysExEvent>() {
-            // SAFETY: a plugin's SysEx buffer is valid for the duration of this
-            // push (CLAP's rule for output events), and it is copied here.
-            let bytes = unsafe { sysex.data() }.to_vec();
-            self.sysex.push((sysex.header().time(), bytes));
-            return Ok(());
-        }
-        self.events.try_push(event)
-    }
+/// An instance activated offline for blocks up to `block` frames at [`RATE`].
+fn start(plugin: &mut PluginInstance<TestHost>, block: usize) -> Session {
+    Session::start(plugin, RATE, block, RenderMode::Offline)
 }
 
 /// Frequency from the rising zero crossings of `x[from..to]`.
@@ -123,7 +41,7 @@ fn the_instrument_plays_notes_by_id_with_per_note_tuning_and_reports_their_end()
     let entry = entry();
     let mut plugin = instance_of(&entry, c"dev.worklet.instrument");
     let block = 480;
-    let mut session = Session::start(&mut plugin, block);
+    let mut session = start(&mut plugin, block);
     let latency = session.latency;
     // Two A4s on the same key, told apart by their ids: 11 from frame 1000, 12
     // from 30000. Note 11 is tuned up an octave at 15000; at 40000 note 11 is
@@ -219,7 +137,7 @@ fn the_processor_sees_the_hosts_tempo_change_and_position_at_each_quantum() {
     let mut plugin = instance(&entry);
     load_processor(&mut plugin, TRANSPORT_PROBE);
     let block = 512;
-    let mut session = Session::start(&mut plugin, block);
+    let mut session = start(&mut plugin, block);
     let latency = session.latency;
     // 120 BPM for 20 blocks, then 90 BPM.
     let blocks = 60;
@@ -256,7 +174,7 @@ fn a_tempo_change_inside_a_host_block_reaches_the_next_quantum() {
     let mut plugin = instance(&entry);
     load_processor(&mut plugin, TRANSPORT_PROBE);
     let block = 1_000;
-    let mut session = Session::start(&mut plugin, block);
+    let mut session = start(&mut plugin, block);
     let latency = session.latency;
     // 120 BPM; inside block 10, at its frame 300 (frame 10300), the host
     // changes to 90 BPM with a transport event, the position continuing.
@@ -303,7 +221,7 @@ fn sysex_from_the_host_comes_back_byte_for_byte_one_latency_later() {
     let echo = std::fs::read_to_string(worklet_tests::repo().join("tests/data/midi/echo.js")).unwrap();
     load_processor(&mut plugin, &echo);
     let block = 480;
-    let mut session = Session::start(&mut plugin, block);
+    let mut session = start(&mut plugin, block);
     let latency = session.latency;
     // Two messages in one block, one crossing into the next quantum's worth of
     // records, and one past the 1 KiB a message can carry (not sent back).
@@ -339,7 +257,7 @@ fn the_sidechain_bus_keys_the_ducker() {
         Some(serde_json::json!({"numberOfInputs": 2})),
     );
     let block = 256;
-    let mut session = Session::start(&mut plugin, block);
+    let mut session = start(&mut plugin, block);
     let latency = session.latency;
     // Music at 0.5 throughout; the key (0.5, -6.02 dBFS) from frame 12000.
     let key_from = 12_000;

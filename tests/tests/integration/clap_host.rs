@@ -7,15 +7,16 @@
 
 use std::path::PathBuf;
 
-use clack_extensions::latency::PluginLatency;
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
-use clack_extensions::render::{PluginRender, RenderMode};
+use clack_extensions::render::RenderMode;
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
 use serde_json::Value;
 use worklet::engine::{ParamStep, Realm, RealmConfig, RenderSpec, render};
 use worklet_tests::processors_dir_source;
+
+use super::clap_session::Session;
 
 pub(crate) struct Shared;
 
@@ -78,50 +79,26 @@ fn run(
     input: &[Vec<f32>],
     automation: &[Automation],
 ) -> (Vec<Vec<f32>>, usize) {
-    let handle = plugin.plugin_handle();
-    let render_ext = handle.get_extension::<PluginRender>().expect("render extension");
-    render_ext.set(&handle, RenderMode::Offline).expect("offline rendering is accepted");
-    let config = PluginAudioConfiguration { sample_rate: rate, min_frames_count: 1, max_frames_count: block as u32 };
-    let processor = plugin.activate(|_, _| (), config).expect("activate");
-    let handle = plugin.plugin_handle();
-    let latency = handle.get_extension::<PluginLatency>().expect("latency extension").get(&handle) as usize;
+    let mut session = Session::start(plugin, rate, block, RenderMode::Offline);
     let frames = input[0].len();
-    let mut output = vec![vec![0.0f32; frames]; 2];
-    let mut processor = processor.start_processing().expect("start processing");
-    let mut input_ports = AudioPorts::with_capacity(4, 2);
-    let mut output_ports = AudioPorts::with_capacity(2, 1);
+    let mut output = vec![Vec::with_capacity(frames); 2];
     let mut start = 0;
     while start < frames {
         let n = block.min(frames - start);
         let mut in_buffers = with_sidechain(input.iter().map(|c| c[start..start + n].to_vec()).collect(), n);
-        let mut out_buffers = vec![vec![0.0f32; n]; 2];
         let events: Vec<ParamValueEvent> = automation
             .iter()
             .filter(|a| (start..start + n).contains(&a.frame))
             .map(|a| ParamValueEvent::new((a.frame - start) as u32, ClapId::new(a.id), Pckn::match_all(), a.value))
             .collect();
-        let input_events = InputEvents::from_buffer(&events);
-        let mut output_events_buffer = EventBuffer::new();
-        let mut output_events = OutputEvents::from_buffer(&mut output_events_buffer);
-        let input_audio = input_ports.with_input_buffers(in_buffers.iter_mut().map(|port| AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_input_only(
-                port.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice())),
-            ),
-        }));
-        let mut output_audio = output_ports.with_output_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_output_only(out_buffers.iter_mut().map(Vec::as_mut_slice)),
-        }]);
-        processor
-            .process(&input_audio, &mut output_audio, &input_events, &mut output_events, None, None)
-            .expect("process");
-        for (out, block_out) in output.iter_mut().zip(&out_buffers) {
-            out[start..start + n].copy_from_slice(block_out);
+        let (block_out, _) = session.block(&mut in_buffers, n, &events, None);
+        for (out, block_out) in output.iter_mut().zip(&block_out) {
+            out.extend_from_slice(block_out);
         }
         start += n;
     }
-    plugin.deactivate(processor.stop_processing());
+    let latency = session.latency;
+    session.stop(plugin);
     (output, latency)
 }
 

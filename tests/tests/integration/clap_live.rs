@@ -7,70 +7,35 @@
 use std::time::{Duration, Instant};
 
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
-use clack_extensions::render::{PluginRender, RenderMode};
+use clack_extensions::render::RenderMode;
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{ParamModEvent, ParamValueEvent};
 use clack_host::prelude::*;
 
 use super::clap_host::{TestHost, bundle, entry, instance, load_processor, state_json, with_sidechain};
+use super::clap_session::Session;
 
-/// An activated instance, processing.
-pub(crate) struct Active {
-    processor: StartedPluginAudioProcessor<TestHost>,
-    inputs: AudioPorts,
-    outputs: AudioPorts,
-}
+/// An activated instance of the effect at 48 kHz, processing.
+pub(crate) struct Active(Session);
 
 pub(crate) fn activate(plugin: &mut PluginInstance<TestHost>, block: usize, mode: RenderMode) -> Active {
-    let handle = plugin.plugin_handle();
-    handle.get_extension::<PluginRender>().unwrap().set(&handle, mode).unwrap();
-    let config =
-        PluginAudioConfiguration { sample_rate: 48_000.0, min_frames_count: 1, max_frames_count: block as u32 };
-    let processor = plugin.activate(|_, _| (), config).expect("activate");
-    Active {
-        processor: processor.start_processing().expect("start processing"),
-        inputs: AudioPorts::with_capacity(4, 2),
-        outputs: AudioPorts::with_capacity(2, 1),
-    }
+    Active(Session::start(plugin, 48_000.0, block, mode))
 }
 
 impl Active {
     /// One block of `frames` frames of constant `level` input, with `events`.
     pub(crate) fn block(&mut self, frames: usize, level: f32, events: &EventBuffer) -> Vec<Vec<f32>> {
         let mut input = with_sidechain(vec![vec![level; frames]; 2], frames);
-        let mut output = vec![vec![0.0f32; frames]; 2];
-        let input_audio = self.inputs.with_input_buffers(input.iter_mut().map(|port| AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_input_only(
-                port.iter_mut().map(|b| InputChannel::variable(b.as_mut_slice())),
-            ),
-        }));
-        let mut output_audio = self.outputs.with_output_buffers([AudioPortBuffer {
-            latency: 0,
-            channels: AudioPortBufferType::f32_output_only(output.iter_mut().map(Vec::as_mut_slice)),
-        }]);
-        let mut out_events = EventBuffer::new();
-        self.processor
-            .process(
-                &input_audio,
-                &mut output_audio,
-                &InputEvents::from_buffer(events),
-                &mut OutputEvents::from_buffer(&mut out_events),
-                None,
-                None,
-            )
-            .expect("process");
-        output
+        self.0.block(&mut input, frames, events, None).0
+    }
+
+    fn latency(&self) -> usize {
+        self.0.latency
     }
 
     pub(crate) fn stop(self, plugin: &mut PluginInstance<TestHost>) {
-        plugin.deactivate(self.processor.stop_processing());
+        self.0.stop(plugin);
     }
-}
-
-fn latency(plugin: &mut PluginInstance<TestHost>) -> usize {
-    let handle = plugin.plugin_handle();
-    handle.get_extension::<clack_extensions::latency::PluginLatency>().unwrap().get(&handle) as usize
 }
 
 fn first_slot(plugin: &mut PluginInstance<TestHost>) -> ClapId {
@@ -92,7 +57,7 @@ fn modulation_reaches_the_processor_sample_accurately_on_top_of_automation() {
     let mut plugin = instance(&entry);
     let block = 512;
     let mut active = activate(&mut plugin, block, RenderMode::Offline);
-    let latency = latency(&mut plugin);
+    let latency = active.latency();
     let id = first_slot(&mut plugin);
     // Slot 1 is the default processor's gain (normalized 0.25 is 0.5, 0.5 is 1.0).
     let mut output = Vec::new();

@@ -10,6 +10,7 @@ mod builtins;
 mod clap_events;
 mod clap_host;
 mod clap_live;
+mod clap_session;
 mod cli;
 mod clone;
 mod compat_table;
