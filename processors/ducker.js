@@ -1,8 +1,10 @@
 // Sidechain ducker: a feed-forward compressor on input 0 whose level detector
 // listens to input 1, the key (a plugin's sidechain bus; in a page, whatever is
 // connected to the node's second input). Construct it with
-// { numberOfInputs: 2 }. With nothing connected to input 1 it keys from
-// input 0, as a plain compressor does.
+// { numberOfInputs: 2, outputChannelCount: [2] } (with two inputs an output is
+// mono unless told otherwise); a mono input 0 plays on both output channels.
+// With nothing connected to input 1 it keys from input 0, as a plain
+// compressor does.
 //
 // Hard knee, peak detection linked over the key's channels, the gain smoothed
 // in dB by one-pole attack and release, the reduction capped at `range` dB.
@@ -45,7 +47,8 @@ class DuckerProcessor extends AudioWorkletProcessor {
       reduction = target + (reduction - target) * coefficient;
       const gain = Math.pow(10, -reduction / 20);
       for (let c = 0; c < output.length; c++) {
-        output[c][i] = input[c] ? input[c][i] * gain : 0;
+        const source = input[c] ?? input[0];
+        output[c][i] = source ? source[i] * gain : 0;
       }
     }
     this.reduction = reduction;

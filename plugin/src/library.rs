@@ -53,8 +53,9 @@ pub const FACTORY_MODULES: &[FactoryProcessor] = factory!["lib/host-events.js"];
 /// passes to `new AudioWorkletNode`); `null`: the defaults.
 pub fn node_options(file: &str) -> serde_json::Value {
     match file {
-        // Input 1 is the key: a plugin's sidechain bus.
-        "ducker.js" => serde_json::json!({"numberOfInputs": 2}),
+        // Input 1 is the key: a plugin's sidechain bus. With two inputs the
+        // output would be mono (the spec's default), so it is set to stereo.
+        "ducker.js" => serde_json::json!({"numberOfInputs": 2, "outputChannelCount": [2]}),
         // An instrument: no input, a stereo output.
         "synth.js" => serde_json::json!({"numberOfInputs": 0, "outputChannelCount": [2]}),
         _ => serde_json::Value::Null,

@@ -62,7 +62,7 @@ CASES = {
     "synth": ("synth.js", SOURCE, {"release": 0.05}, None),
     # Input 1 is the key: in Worklet the sidechain (--sidechain), in Chromium a
     # second source connected to the node's second input.
-    "ducker": ("ducker.js", {"inputs": 2, "sidechain": 1, "options": {"numberOfInputs": 2}},
+    "ducker": ("ducker.js", {"inputs": 2, "sidechain": 1, "options": {"numberOfInputs": 2, "outputChannelCount": [2]}},
                {"threshold": -24, "ratio": 6, "release": 0.05}, None),
     # Annex B string functions and an async factory (tests/browser/processors/).
     "legacy-async": ("tests/browser/processors/legacy-async.js", STEREO, {},

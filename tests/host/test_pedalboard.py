@@ -12,6 +12,7 @@ import pytest
 import vst3_state
 
 BUNDLE = Path(__file__).resolve().parents[2] / "target" / "bundled" / "Worklet.vst3"
+PROCESSORS = Path(__file__).resolve().parents[2] / "processors"
 RATE = 48000
 
 
@@ -79,6 +80,24 @@ def test_one_instance_moves_between_mono_and_stereo(plugin):
         y = plugin(x, RATE)
         assert y.shape == x.shape
         assert np.max(np.abs(y - x)) < 1e-6, channels
+
+
+def test_the_factory_ducker_plays_mono_and_stereo_with_its_sidechain_bus(plugin):
+    # The VST3 buses: main (mono or stereo), a stereo sidechain and a stereo
+    # auxiliary output in every layout. pedalboard feeds only the main bus, so
+    # the key is silent: unity gain, each channel its own, in every layout.
+    state = vst3_state.worklet_state(plugin.raw_state)
+    state.update(modules=[{"name": "ducker.js", "text": (PROCESSORS / "ducker.js").read_text()}],
+                 processor=None, slots=[], touched=[],
+                 options={"numberOfInputs": 2, "outputChannelCount": [2]})
+    plugin.raw_state = vst3_state.with_worklet_state(plugin.raw_state, state)
+    for channels in (1, 2, 1, 2):
+        x = noise(channels=channels, seconds=0.25, seed=10 + channels)
+        y = plugin(x, RATE)
+        assert y.shape == x.shape
+        assert np.max(np.abs(y - x)) < 1e-6, channels
+    # It was the ducker that played: its first parameter is in slot 1.
+    assert str(plugin.parameters["slot_1"].string_value) == "threshold: -30.0"
 
 
 def test_the_instrument_plays_midi_notes_at_their_frames(instrument):

@@ -25,10 +25,15 @@ pub trait Flavor: 'static + Send + Sync {
     const VST3_SUBCATEGORIES: &'static [Vst3SubCategory];
     /// The audio port layouts it offers, preferred first.
     const AUDIO_IO_LAYOUTS: &'static [AudioIOLayout];
-    /// The layouts of its VST3 build: main buses only. After a JUCE host
-    /// (pedalboard) moved a sidechain layout from mono to stereo, it passed
-    /// two sidechain channels over a one-channel pointer array, and the
-    /// wrapper's copy of the sidechain read a pointer the host never set.
+    /// The layouts of its VST3 build. A VST3 plugin's buses are fixed (a host
+    /// may only change their width and activate them), so every layout has
+    /// the same buses and only the main ones change width: the sidechain is
+    /// stereo throughout. After a JUCE host (pedalboard) moved a layout whose
+    /// sidechain followed the main bus from mono to stereo, it passed two
+    /// sidechain channels over a one-channel pointer array. No auxiliary
+    /// output: with one (default active, as nice-plug declares every bus),
+    /// the same host's output of the effect came one latency late and the
+    /// instrument's stayed silent.
     const VST3_AUDIO_IO_LAYOUTS: &'static [AudioIOLayout];
     /// What MIDI it takes and sends.
     const MIDI: MidiConfig = MidiConfig::MidiCCs;
@@ -44,7 +49,7 @@ pub struct Effect;
 /// `Worklet Instrument`: notes in, audio out.
 pub struct Instrument;
 
-/// A flavor as a VST3 plugin: the same, but notes only and main buses only. VST3
+/// A flavor as a VST3 plugin: the same, but notes only and fixed buses. VST3
 /// passes MIDI CCs, pitch bend and channel pressure to a plugin only as
 /// parameters (16 × 130 hidden ones), and a JUCE host (pedalboard) then takes
 /// about 30 s to load it; CLAP carries them as events. (For the buses see
@@ -101,15 +106,21 @@ impl Flavor for Effect {
             ..AudioIOLayout::const_default()
         },
     ];
+    // VST3 buses are fixed: each layout has the stereo sidechain (see the
+    // trait); only the main buses' width changes.
     const VST3_AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
         AudioIOLayout {
             main_input_channels: NonZeroU32::new(2),
             main_output_channels: NonZeroU32::new(2),
+            aux_input_ports: &[new_nonzero_u32(2)],
+            names: NAMES_STEREO,
             ..AudioIOLayout::const_default()
         },
         AudioIOLayout {
             main_input_channels: NonZeroU32::new(1),
             main_output_channels: NonZeroU32::new(1),
+            aux_input_ports: &[new_nonzero_u32(2)],
+            names: NAMES_MONO,
             ..AudioIOLayout::const_default()
         },
     ];
@@ -167,6 +178,7 @@ impl Flavor for Instrument {
             ..AudioIOLayout::const_default()
         },
     ];
+    // Main buses only (see the trait).
     const VST3_AUDIO_IO_LAYOUTS: &'static [AudioIOLayout] = &[
         AudioIOLayout {
             main_input_channels: None,

@@ -470,10 +470,13 @@ fn the_tempo_delay_echoes_after_its_beats_at_the_hosts_tempo() {
 fn the_ducker_reduces_input_0_by_the_level_of_input_1() {
     let frames = 24_000;
     let music = vec![vec![0.5f32; frames], vec![-0.25f32; frames]];
-    let duck = |key: Option<Vec<Vec<f32>>>, params: &[(&str, f32)]| {
-        let spec = RenderSpec { options: json!({"numberOfInputs": 2}), sidechain: key, ..spec(music.clone(), params) };
+    // The options the library gives it: two inputs, a stereo output.
+    let options = worklet::library::node_options("ducker.js");
+    let duck_input = |input: Vec<Vec<f32>>, key: Option<Vec<Vec<f32>>>, params: &[(&str, f32)]| {
+        let spec = RenderSpec { options: options.clone(), sidechain: key, ..spec(input, params) };
         render_factory("ducker.js", &spec)
     };
+    let duck = |key: Option<Vec<Vec<f32>>>, params: &[(&str, f32)]| duck_input(music.clone(), key, params);
     // A key at -6 dBFS, 24 dB over the threshold, 4:1: 18 dB of reduction, on both
     // channels of the music alike; the music's own level plays no part.
     let key = |level_db: f64, from: usize| {
@@ -481,6 +484,7 @@ fn the_ducker_reduces_input_0_by_the_level_of_input_1() {
         vec![(0..frames).map(|n| if n >= from { amplitude } else { 0.0 }).collect::<Vec<f32>>()]
     };
     let rendered = duck(Some(key(-6.0, 0)), &[("threshold", -30.0), ("ratio", 4.0), ("attack", 0.001)]);
+    assert_eq!(rendered.output.len(), 2, "a stereo output");
     for (channel, level) in rendered.output.iter().zip([0.5f64, -0.25]) {
         let gain_db = db(f64::from(channel[frames - 1]) / level);
         assert!((gain_db + 18.0).abs() < 0.01, "{gain_db} dB of gain, expected -18");
@@ -510,6 +514,13 @@ fn the_ducker_reduces_input_0_by_the_level_of_input_1() {
     // keys itself (its peak, 0.5, as a plain compressor).
     let silent = duck(Some(vec![vec![0.0; frames]]), &[]);
     assert!(silent.output[0].iter().all(|&s| (s - 0.5).abs() < 1e-6));
+    assert!(silent.output[1].iter().all(|&s| (s + 0.25).abs() < 1e-6));
+    // Mono music (a mono track) plays on both channels, ducked alike.
+    let mono = duck_input(vec![vec![0.5; frames]], Some(key(-6.0, 0)), &[("threshold", -30.0), ("ratio", 4.0)]);
+    for channel in &mono.output {
+        let gain_db = db(f64::from(channel[frames - 1]) / 0.5);
+        assert!((gain_db + 18.0).abs() < 0.01, "mono music: {gain_db} dB of gain, expected -18");
+    }
     let unkeyed = duck(None, &[("threshold", -30.0), ("ratio", 4.0)]);
     let gain_db = db(f64::from(unkeyed.output[0][frames - 1]) / 0.5);
     let expected = (db(0.5) + 30.0) * 0.75;
