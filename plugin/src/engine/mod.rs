@@ -25,6 +25,7 @@ pub mod params;
 mod parse;
 pub mod quantum;
 pub mod realm;
+mod scope_natives;
 pub mod source_scan;
 pub mod wasm;
 

@@ -14,36 +14,28 @@ use nice_plug::prelude::*;
 use std::ops::Range;
 
 use super::sysex::Sysex;
-use crate::engine::event_mailbox::SYSEX_CAPACITY;
 use crate::engine::host_events::NoteExpression;
-use crate::render::{BlockEvent, EventsIn, EventsOut, VOICE_END_TAG};
+use crate::render::{BlockEvent, BlockEventKind, EventsIn, EventsOut};
 
 /// Events one host block can carry to the processor (more are dropped and counted).
 pub(crate) const BLOCK_EVENTS: usize = 4096;
 
-/// The host's events of one block, in the order it sent them (sorted by time).
+/// The host's events of one block, in the order it sent them (sorted by time):
+/// the same fixed store of events and SysEx bytes the processor's events come
+/// back in, and which of them the block's pieces have taken.
 pub(crate) struct BlockEvents {
-    events: Box<[BlockEvent]>,
-    len: usize,
-    /// The bytes of the block's SysEx messages.
-    sysex: Box<[u8]>,
-    sysex_used: usize,
+    block: EventsOut,
     /// The first event no piece has taken yet.
     next: usize,
-    /// Events that did not fit or have no MIDI 1.0 form, in total.
+    /// What the store had counted as dropped when last looked at.
+    store_dropped: u64,
+    /// Events that did not fit or have no MIDI 1.0 form, since last taken.
     pub(crate) dropped: u64,
 }
 
 impl Default for BlockEvents {
     fn default() -> Self {
-        Self {
-            events: vec![BlockEvent::default(); BLOCK_EVENTS].into_boxed_slice(),
-            len: 0,
-            sysex: vec![0; SYSEX_CAPACITY].into_boxed_slice(),
-            sysex_used: 0,
-            next: 0,
-            dropped: 0,
-        }
+        Self { block: EventsOut::with_capacity(BLOCK_EVENTS), next: 0, store_dropped: 0, dropped: 0 }
     }
 }
 
@@ -55,28 +47,21 @@ impl BlockEvents {
         context: &mut impl ProcessContext<P>,
         keyboard: &mut rtrb::Consumer<[u8; 3]>,
     ) {
-        self.len = 0;
-        self.sysex_used = 0;
+        self.block.clear();
         self.next = 0;
         while let Ok(bytes) = keyboard.pop() {
-            match self.events.get_mut(self.len) {
-                Some(slot) => {
-                    *slot = BlockEvent::midi(0, bytes, -1);
-                    self.len += 1;
-                }
-                None => self.dropped += 1,
-            }
+            self.block.push(BlockEvent::midi(0, bytes, -1));
         }
         while let Some(event) = context.next_event() {
             let note_id = event.voice_id().and_then(|v| v.id()).unwrap_or(-1);
+            if let NoteEvent::MidiSysEx { timing, message } = &event {
+                match message.bytes() {
+                    Some(bytes) => self.keep_sysex(*timing, bytes),
+                    None => self.dropped += 1,
+                }
+                continue;
+            }
             let block_event = match (event.as_midi(), expression::<P>(&event)) {
-                _ if matches!(event, NoteEvent::MidiSysEx { .. }) => match self.keep_sysex(&event) {
-                    Some(span) => BlockEvent::sysex(event.timing(), span),
-                    None => {
-                        self.dropped += 1;
-                        continue;
-                    }
-                },
                 (Some(MidiResult::Basic(bytes)), _) => BlockEvent::midi(event.timing(), bytes, note_id),
                 (_, Some((channel, key, expression, value))) => {
                     BlockEvent::expression(event.timing(), channel, key, note_id, expression, value)
@@ -86,38 +71,34 @@ impl BlockEvents {
                     continue;
                 }
             };
-            match self.events.get_mut(self.len) {
-                Some(slot) => {
-                    *slot = block_event;
-                    self.len += 1;
-                }
-                None => self.dropped += 1,
-            }
+            self.block.push(block_event);
         }
+        // What did not fit, the store counted.
+        let store_dropped = self.block.dropped();
+        self.dropped += store_dropped - self.store_dropped;
+        self.store_dropped = store_dropped;
     }
 
-    /// Copies a SysEx message's bytes beside the events; where they are, or
-    /// `None` when it is too long or the block's SysEx bytes are full.
-    fn keep_sysex(&mut self, event: &NoteEvent<Sysex>) -> Option<Range<usize>> {
-        let NoteEvent::MidiSysEx { message, .. } = event else { return None };
-        let bytes = message.bytes()?;
-        let span = self.sysex_used..self.sysex_used + bytes.len();
-        self.sysex.get_mut(span.clone())?.copy_from_slice(bytes);
-        self.sysex_used = span.end;
-        Some(span)
+    /// Copies a SysEx message's bytes beside the events, or counts it dropped
+    /// when the block's events or SysEx bytes are full.
+    fn keep_sysex(&mut self, timing: u32, bytes: &[u8]) {
+        if let Some(room) = self.block.sysex_room(bytes.len()) {
+            room.copy_from_slice(bytes);
+            self.block.push_sysex(timing, bytes.len());
+        }
     }
 
     /// The events of frames `range`, with offsets made relative to its start.
     /// Pieces must come in order: each event is handed out once.
     pub(crate) fn piece(&mut self, range: Range<usize>) -> EventsIn<'_> {
-        let events = &mut self.events[self.next..self.len];
+        let events = &mut self.block.events_mut()[self.next..];
         let count = events.iter().take_while(|e| (e.offset as usize) < range.end).count();
         for event in &mut events[..count] {
             event.offset = event.offset.saturating_sub(range.start as u32);
         }
         let first = self.next;
         self.next += count;
-        EventsIn { events: &self.events[first..first + count], sysex: &self.sysex[..self.sysex_used] }
+        self.block.events_in(first..first + count)
     }
 }
 
@@ -175,7 +156,7 @@ pub(crate) fn send<P: Plugin<SysExMessage = Sysex>>(
     let mut dropped = 0;
     for event in out.events() {
         let timing = event.offset + start as u32;
-        if event.sysex_span().is_some() {
+        if event.kind() == BlockEventKind::Sysex {
             let message = out.sysex_bytes(event).and_then(Sysex::new);
             let sent = message.map(|message| context.try_send_event(NoteEvent::MidiSysEx { timing, message }));
             if !matches!(sent, Some(Ok(()))) {
@@ -183,7 +164,7 @@ pub(crate) fn send<P: Plugin<SysExMessage = Sysex>>(
             }
             continue;
         }
-        if event.bytes[0] == VOICE_END_TAG {
+        if event.kind() == BlockEventKind::VoiceEnd {
             let [_, key, channel] = event.bytes;
             let voice_id = if event.note_id >= 0 { VoiceID::ID(event.note_id) } else { VoiceID::Wildcard };
             let (channel, key) = (Channel::Number(channel), Key::Number(key));
@@ -209,4 +190,37 @@ pub(crate) fn send<P: Plugin<SysExMessage = Sysex>>(
     }
     out.clear();
     dropped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pieces_hand_out_each_event_once_at_its_offset_in_the_piece_with_its_sysex() {
+        let mut block = BlockEvents::default();
+        block.block.push(BlockEvent::midi(0, [0x90, 60, 100], 7));
+        block.block.push(BlockEvent::midi(5, [0x80, 60, 0], 7));
+        block.keep_sysex(130, &[0xf0, 0x7e, 0x7f, 0x09, 0x01, 0xf7]);
+        block.block.push(BlockEvent::midi(200, [0xb0, 1, 64], -1));
+        let first = block.piece(0..128);
+        let offsets: Vec<u32> = first.events.iter().map(|e| e.offset).collect();
+        assert_eq!(offsets, [0, 5]);
+        let second = block.piece(128..256);
+        let offsets: Vec<u32> = second.events.iter().map(|e| e.offset).collect();
+        assert_eq!(offsets, [2, 72]);
+        assert_eq!(second.events[0].kind(), BlockEventKind::Sysex);
+        assert_eq!(second.sysex_bytes(&second.events[0]), Some(&[0xf0, 0x7e, 0x7f, 0x09, 0x01, 0xf7][..]));
+        assert_eq!(second.events[1].data(), BlockEvent::midi(0, [0xb0, 1, 64], -1).data());
+        assert!(block.piece(256..384).events.is_empty());
+    }
+
+    #[test]
+    fn sysex_past_the_blocks_bytes_is_refused_and_counted() {
+        let mut block = BlockEvents::default();
+        let long = vec![0x11; crate::engine::event_mailbox::SYSEX_CAPACITY + 1];
+        block.keep_sysex(0, &long);
+        assert!(block.piece(0..128).events.is_empty());
+        assert_eq!(block.block.dropped(), 1);
+    }
 }

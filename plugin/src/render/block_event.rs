@@ -69,22 +69,47 @@ impl BlockEvent {
         (tag == SYSEX_TAG).then(|| start..start + usize::from(u16::from_le_bytes([low, high])))
     }
 
+    /// Which of the four it is, from the tag in its first byte.
+    pub fn kind(&self) -> BlockEventKind {
+        match self.bytes[0] {
+            SYSEX_TAG => BlockEventKind::Sysex,
+            VOICE_END_TAG => BlockEventKind::VoiceEnd,
+            status => match status.checked_sub(EXPRESSION_TAG).and_then(NoteExpression::from_index) {
+                Some(expression) => BlockEventKind::Expression(expression),
+                None => BlockEventKind::Midi,
+            },
+        }
+    }
+
     /// What it is; `None` for SysEx, whose bytes are not in the event (see
     /// [`Self::sysex_span`]).
     pub fn data(&self) -> Option<EventData> {
-        let [status, key, channel] = self.bytes;
+        let [_, key, channel] = self.bytes;
         let note_id = self.note_id;
         let any = |byte: u8| if byte == 0xff { -1 } else { i16::from(byte) };
-        Some(match status.checked_sub(EXPRESSION_TAG).and_then(NoteExpression::from_index) {
-            Some(expression) => {
+        Some(match self.kind() {
+            BlockEventKind::Expression(expression) => {
                 let (channel, key) = (any(channel), any(key));
                 EventData::Expression { channel, key, note_id, expression, value: self.value }
             }
-            None if status == VOICE_END_TAG => EventData::VoiceEnd { channel, key, note_id },
-            None if status == SYSEX_TAG => return None,
-            None => EventData::Midi { bytes: self.bytes, note_id },
+            BlockEventKind::VoiceEnd => EventData::VoiceEnd { channel, key, note_id },
+            BlockEventKind::Sysex => return None,
+            BlockEventKind::Midi => EventData::Midi { bytes: self.bytes, note_id },
         })
     }
+}
+
+/// The kinds of [`BlockEvent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockEventKind {
+    /// A MIDI channel message (`bytes` as sent).
+    Midi,
+    /// A note expression (its value in `value`).
+    Expression(NoteExpression),
+    /// A voice's end.
+    VoiceEnd,
+    /// A SysEx message (its bytes beside the events).
+    Sysex,
 }
 
 /// The host's events for (part of) a block, sorted by offset, and the SysEx
@@ -112,7 +137,7 @@ impl<'a> From<&'a [BlockEvent]> for EventsIn<'a> {
 
 /// The MIDI a processor sent, gathered for one host block: fixed buffers,
 /// allocated once, that the host side fills without allocating (full: dropped
-/// and counted).
+/// and counted). The plugin keeps the host's events of a block in one too.
 #[derive(Debug)]
 pub struct EventsOut {
     events: Box<[BlockEvent]>,
@@ -153,6 +178,16 @@ impl EventsOut {
     /// Events that did not fit, in total.
     pub fn dropped(&self) -> u64 {
         self.dropped
+    }
+
+    /// The events of the block, to be changed in place.
+    pub(crate) fn events_mut(&mut self) -> &mut [BlockEvent] {
+        &mut self.events[..self.len]
+    }
+
+    /// Events `range` with the SysEx bytes they point into.
+    pub(crate) fn events_in(&self, range: Range<usize>) -> EventsIn<'_> {
+        EventsIn { events: &self.events[..self.len][range], sysex: &self.sysex[..self.sysex_used] }
     }
 
     pub(crate) fn push(&mut self, event: BlockEvent) -> bool {

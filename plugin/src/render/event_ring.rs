@@ -12,7 +12,7 @@
 //! SysEx crosses as a record with its length followed by records of eight of
 //! its bytes, committed together, at most [`SYSEX_CAPACITY`] bytes.
 
-use super::block_event::{BlockEvent, EventsOut, VOICE_END_TAG};
+use super::block_event::{BlockEvent, BlockEventKind, EventsOut, VOICE_END_TAG};
 use crate::engine::event_mailbox::{EVENT_CAPACITY, OUT_CAPACITY, OutEvent, SYSEX_CAPACITY};
 use crate::engine::{EventData, Instance, RENDER_QUANTUM, Transport};
 use crate::sys::ring::{Consumer, Producer};
@@ -48,7 +48,7 @@ fn head(kind: u64, frame: u64) -> u64 {
 /// none). Returns false when the ring has no room for it.
 pub(crate) fn push_event(ring: &mut Producer<[u64; 2]>, frame: u64, event: &BlockEvent) -> bool {
     let record = midi_record(frame, event.bytes, event.note_id);
-    if event.bytes[0] < 0x80 && event.bytes[0] != VOICE_END_TAG {
+    if let BlockEventKind::Expression(_) = event.kind() {
         if ring.slots() < 2 {
             return false;
         }
