@@ -35,7 +35,7 @@ pub mod stats;
 pub mod telemetry;
 mod worker;
 
-pub use block_event::{BlockEvent, BlockEventKind, EXPRESSION_TAG, EventsIn, EventsOut, SYSEX_TAG, VOICE_END_TAG};
+pub use block_event::{BlockEvent, BlockEventKind, EventsIn, EventsOut};
 pub use config::{
     DEFAULT_DEADLINE, DEFAULT_MEMORY_CAP, DEFAULT_SAFETY_QUANTA, EngineProcess, PARAM_SLOTS, PipelineConfig,
 };
