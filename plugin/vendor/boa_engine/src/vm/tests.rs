@@ -573,3 +573,39 @@ fn recursion_in_setter_throws_uncatchable_error() {
         ),
     ]);
 }
+
+#[test]
+fn inline_cache_of_a_prototype_slot_follows_the_prototype() {
+    run_test_actions([
+        TestAction::run(
+            "function get(o) { return o.x; }
+             var proto = { x: 1 };
+             var o = Object.create(proto);
+             get(o);",
+        ),
+        // Deleting a property before it moves the cached slot.
+        TestAction::assert_eq(
+            "Object.defineProperty(proto, 'w', { value: 0, configurable: true });
+             proto.x = 2; get(o); delete proto.w; get(o)",
+            2,
+        ),
+        // Deleting the cached property itself.
+        TestAction::assert_eq(
+            "proto.y = 3; get(o); delete proto.x; get(o)",
+            JsValue::undefined(),
+        ),
+        // Data becomes an accessor.
+        TestAction::assert_eq(
+            "proto.x = 4; get(o); Object.defineProperty(proto, 'x', { get() { return 5; } }); get(o)",
+            5,
+        ),
+        // A getter on the prototype, then deleted.
+        TestAction::assert_eq(
+            "function len(a) { return a.length; }
+             const a = new Float32Array(3);
+             Object.defineProperty(Float32Array.prototype, 'length', { get() { return 11; }, configurable: true });
+             len(a); delete Float32Array.prototype.length; len(a)",
+            3,
+        ),
+    ]);
+}

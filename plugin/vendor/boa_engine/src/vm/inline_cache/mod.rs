@@ -7,7 +7,10 @@ use boa_macros::{Finalize, Trace};
 
 use crate::{
     JsString,
-    object::shape::{Shape, WeakShape, slot::Slot},
+    object::shape::{
+        Shape, WeakShape,
+        slot::{Slot, SlotAttributes},
+    },
 };
 
 #[cfg(test)]
@@ -22,6 +25,12 @@ pub(crate) struct CacheEntry {
     pub(crate) shape: WeakShape,
     #[unsafe_ignore_trace]
     pub(crate) slot: Slot,
+    /// For a slot in the prototype: the prototype's shape when the entry was made.
+    ///
+    /// Deleting a prototype's property, changing its kind or the prototype's own
+    /// prototype gives the prototype a new shape, and moves its slots; the entry is then
+    /// stale although the object's own shape did not change.
+    pub(crate) prototype_shape: Option<WeakShape>,
 }
 
 /// An inline cache entry for a property access.
@@ -69,11 +78,21 @@ impl InlineCache {
 
         let mut entries = self.entries.borrow_mut();
 
+        let prototype_shape = if slot.attributes.contains(SlotAttributes::PROTOTYPE) {
+            let Some(prototype) = shape.prototype() else {
+                return;
+            };
+            Some(WeakShape::from(prototype.borrow().shape()))
+        } else {
+            None
+        };
+
         // Add a new entry if there's space.
         if entries
             .try_push(CacheEntry {
                 shape: shape.into(),
                 slot,
+                prototype_shape,
             })
             .is_err()
         {
@@ -99,6 +118,11 @@ impl InlineCache {
         while i < entries.len() {
             if let Some(upgraded) = entries[i].shape.upgrade() {
                 if upgraded.to_addr_usize() == shape_addr {
+                    if !prototype_unchanged(&upgraded, entries[i].prototype_shape.as_ref()) {
+                        // The prototype changed under the entry: drop it.
+                        entries.swap_remove(i);
+                        break;
+                    }
                     result = Some((upgraded, entries[i].slot));
                     break;
                 }
@@ -111,4 +135,16 @@ impl InlineCache {
 
         result
     }
+}
+
+/// Whether `shape`'s prototype still has the shape an entry recorded (always true for an
+/// entry of an own slot, which records none).
+fn prototype_unchanged(shape: &Shape, recorded: Option<&WeakShape>) -> bool {
+    let Some(recorded) = recorded else {
+        return true;
+    };
+    shape.prototype().is_some_and(|prototype| {
+        let current = prototype.borrow().shape().to_addr_usize();
+        current != 0 && recorded.to_addr_usize() == current
+    })
 }
