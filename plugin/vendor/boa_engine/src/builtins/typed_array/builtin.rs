@@ -52,9 +52,18 @@ impl IntrinsicObject for BuiltinTypedArray {
             .name(js_string!("get byteOffset"))
             .build();
 
-        let get_length = BuiltInBuilder::callable(realm, Self::length)
-            .name(js_string!("get length"))
-            .build();
+        let get_length = BuiltInBuilder::callable_with_object(
+            realm,
+            realm
+                .intrinsics()
+                .objects()
+                .typed_array_length_getter()
+                .clone()
+                .into(),
+            Self::length,
+        )
+        .name(js_string!("get length"))
+        .build();
 
         let get_to_string_tag = BuiltInBuilder::callable(realm, Self::to_string_tag)
             .name(js_string!("get [Symbol.toStringTag]"))
@@ -1337,17 +1346,9 @@ impl BuiltinTypedArray {
 
         // 4. Let taRecord be MakeTypedArrayWithBufferWitnessRecord(O, seq-cst).
         // 5. If IsTypedArrayOutOfBounds(taRecord) is true, return +0𝔽.
-        let buf = ta.viewed_array_buffer().as_buffer();
-        let Some(buf) = buf
-            .bytes(Ordering::SeqCst)
-            .filter(|s| !ta.is_out_of_bounds(s.len()))
-        else {
-            return Ok(0.into());
-        };
-
         // 6. Let length be TypedArrayLength(taRecord).
         // 7. Return 𝔽(length).
-        Ok(ta.array_length(buf.len()).into())
+        Ok(ta.length_or_zero().into())
     }
 
     /// `%TypedArray%.prototype.map ( callbackfn [ , thisArg ] )`

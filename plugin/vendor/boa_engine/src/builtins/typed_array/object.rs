@@ -17,8 +17,9 @@ use crate::{
 };
 use boa_gc::{Finalize, Trace};
 use boa_macros::js_str;
+use boa_string::StaticJsStrings;
 
-use super::{TypedArrayKind, is_valid_integer_index};
+use super::{ContentType, TypedArrayKind, is_valid_integer_index};
 
 /// A `TypedArray` object is an exotic object that performs special handling of integer
 /// index property keys.
@@ -255,6 +256,17 @@ impl TypedArray {
 
         // 9. Return true.
         Some(index as u64)
+    }
+
+    /// `TypedArrayLength` of a `seq-cst` witness record, or 0 when the array is out of
+    /// bounds (its buffer detached included): what `%TypedArray%.prototype.length`
+    /// returns.
+    pub(crate) fn length_or_zero(&self) -> u64 {
+        let buffer = self.viewed_array_buffer().as_buffer();
+        buffer
+            .bytes(Ordering::SeqCst)
+            .filter(|bytes| !self.is_out_of_bounds(bytes.len()))
+            .map_or(0, |bytes| self.array_length(bytes.len()))
     }
 
     /// Validates a `u64` index to be in bounds for the inner buffer of this `TypedArray`.
@@ -726,6 +738,99 @@ fn typed_array_get_element(obj: &JsObject, index: f64) -> JsResult<Option<JsValu
     };
 
     Ok(Some(value.into()))
+}
+
+/// The VM's fast path for `O[index]`: `[[Get]]` of an integer index on a typed array.
+///
+/// Returns `None` if `obj` is not a typed array. Otherwise the result is exactly what
+/// `[[Get]]` returns, since an integer index never reaches a typed array's prototype
+/// chain: the element, or `undefined` when the index is out of bounds or the buffer is
+/// detached.
+pub(crate) fn typed_array_fast_get(obj: &JsObject, index: u32) -> Option<JsValue> {
+    if !obj.is::<TypedArray>() {
+        return None;
+    }
+    typed_array_get_element(obj, f64::from(index))
+        .ok()
+        .map(Option::unwrap_or_default)
+}
+
+/// The VM's fast path for `O[index] = value`: `[[Set]]` of an integer index on a typed
+/// array of numbers whose receiver is `O` itself, with a Number `value`.
+///
+/// Returns `false`, having done nothing, when `obj` is not a typed array of numbers or
+/// `value` is not a Number; the caller then takes the generic path. Otherwise this is
+/// `TypedArraySetElement`, which cannot run user code for a Number (its `ToNumber` is
+/// the identity), and `[[Set]]` returns `true` whether or not the index is valid.
+pub(crate) fn typed_array_fast_set(
+    obj: &JsObject,
+    index: u32,
+    value: &JsValue,
+    context: &mut Context,
+) -> bool {
+    let numbers = obj
+        .downcast_ref::<TypedArray>()
+        .is_some_and(|inner| inner.kind.content_type() == ContentType::Number);
+    if !numbers || !value.is_number() {
+        return false;
+    }
+    typed_array_set_element(
+        obj,
+        f64::from(index),
+        value,
+        &mut InternalMethodPropertyContext::new(context),
+    )
+    .is_ok()
+}
+
+/// The VM's fast path for `O.length` on a typed array whose `length` resolves, as it
+/// does unless a script changed it, to the realm's own `%TypedArray%.prototype.length`
+/// getter: no own `length`, the realm's prototype for its kind with no `length` of its
+/// own, and above that `%TypedArray%.prototype` with the intrinsic getter.
+///
+/// Returns `None` when `obj` is not a typed array or anything on that chain differs;
+/// the caller then takes the generic path. Otherwise returns what the getter would.
+pub(crate) fn typed_array_fast_length(obj: &JsObject, context: &Context) -> Option<u64> {
+    let (kind, length) = {
+        let inner = obj.downcast_ref::<TypedArray>()?;
+        (inner.kind, inner.length_or_zero())
+    };
+    let key = PropertyKey::String(StaticJsStrings::LENGTH);
+    let constructors = context.intrinsics().constructors();
+    let object = obj.borrow();
+    if object.properties().shape.lookup(&key).is_some() {
+        return None;
+    }
+    let prototype = object.prototype()?;
+    if !JsObject::equals(
+        &prototype,
+        &(kind.standard_constructor())(constructors).prototype(),
+    ) {
+        return None;
+    }
+    let prototype = prototype.borrow();
+    if prototype.properties().shape.lookup(&key).is_some() {
+        return None;
+    }
+    let base = prototype.prototype()?;
+    if !JsObject::equals(&base, &constructors.typed_array().prototype()) {
+        return None;
+    }
+    let base = base.borrow();
+    let slot = base.properties().shape.lookup(&key)?;
+    if !slot.attributes.is_accessor_descriptor() {
+        return None;
+    }
+    let getter = base
+        .properties()
+        .storage
+        .get(slot.index as usize)?
+        .as_object()?;
+    JsObject::equals(
+        &getter,
+        context.intrinsics().objects().typed_array_length_getter(),
+    )
+    .then_some(length)
 }
 
 /// Abstract operation `TypedArraySetElement ( O, index, value )`.

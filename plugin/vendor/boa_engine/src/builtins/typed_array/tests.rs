@@ -1,4 +1,7 @@
-use crate::{JsNativeErrorKind, JsValue, TestAction, js_string, run_test_actions};
+use crate::{
+    JsNativeErrorKind, JsValue, TestAction, js_string, object::builtins::JsArrayBuffer,
+    run_test_actions,
+};
 
 #[test]
 fn uint8array_constructor_length() {
@@ -205,5 +208,146 @@ fn string_keys_that_are_not_canonical_numbers_are_ordinary_properties() {
         TestAction::assert_eq("a['N'] = 2; a.N", 2),
         TestAction::assert_eq("a[''] = 1; a['']", 1),
         TestAction::assert_eq("Object.keys(a).join()", js_string!("0,1,foo,01,+1, 1,Inf,N,")),
+    ]);
+}
+
+#[test]
+fn fast_element_access_matches_the_spec_for_every_kind() {
+    run_test_actions([
+        TestAction::run(
+            "function sum(a) { let s = 0; for (let i = 0; i < a.length; i++) s += a[i]; return s; }
+             function fill(a, v) { for (let i = 0; i < a.length; i++) a[i] = v; return a; }",
+        ),
+        TestAction::assert("fill(new Float32Array(4), 0.1)[3] === Math.fround(0.1)"),
+        TestAction::assert("Math.abs(sum(fill(new Float32Array(4), 0.1)) - 0.4) < 1e-6"),
+        TestAction::assert("fill(new Float64Array(3), 0.1)[2] === 0.1"),
+        TestAction::assert_eq("sum(fill(new Int16Array(2), 40000))", -51072),
+        TestAction::assert_eq("sum(fill(new Int16Array(2), -1.9))", -2),
+        TestAction::assert_eq("sum(fill(new Uint8ClampedArray(2), 300))", 510),
+        TestAction::assert_eq("sum(fill(new Uint8ClampedArray(2), 1.5))", 4),
+        TestAction::assert_eq("sum(fill(new Uint8ClampedArray(2), -5))", 0),
+        TestAction::assert_eq("sum(fill(new Uint8Array(2), NaN))", 0),
+        TestAction::assert("Object.is(fill(new Float64Array(1), -0)[0], -0)"),
+        TestAction::assert("Number.isNaN(fill(new Float32Array(1), NaN)[0])"),
+        // BigInt arrays and non-Number values go through the generic path.
+        TestAction::assert_eq("fill(new BigInt64Array(2), 3n)[1] === 3n", true),
+        TestAction::assert(
+            "(() => { try { fill(new BigInt64Array(1), 3); } catch (e) { return e instanceof TypeError; } })()",
+        ),
+        TestAction::assert_eq(
+            "let calls = 0; fill(new Float32Array(2), { valueOf() { calls++; return 2; } })[1] + calls",
+            4,
+        ),
+        TestAction::assert_eq("fill(new Int8Array(1), '7')[0]", 7),
+    ]);
+}
+
+#[test]
+fn fast_element_access_out_of_range_and_odd_indices() {
+    run_test_actions([
+        TestAction::run(
+            "function get(a, i) { return a[i]; }
+             function set(a, i, v) { 'use strict'; a[i] = v; return a; }
+             let a = new Float32Array(2);",
+        ),
+        TestAction::assert_eq("get(a, 2)", JsValue::undefined()),
+        TestAction::assert_eq("get(a, 4294967294)", JsValue::undefined()),
+        TestAction::assert_eq("get(a, -1)", JsValue::undefined()),
+        TestAction::assert_eq("get(a, 0.5)", JsValue::undefined()),
+        // Writes past the end are ignored, also in strict mode, and add no property.
+        TestAction::assert_eq("set(a, 2, 1).length", 2),
+        TestAction::assert_eq("set(a, 7, 1); set(a, -1, 1); set(a, 0.5, 1); Object.keys(a).join()", js_string!("0,1")),
+        TestAction::assert_eq("set(a, 1, 5); get(a, 1)", 5),
+        TestAction::assert_eq("set(a, '1', 6); get(a, '1')", 6),
+        // An index on the prototype chain is never consulted.
+        TestAction::assert_eq(
+            "Object.defineProperty(Float32Array.prototype, '5', { get() { return 9; }, configurable: true });
+             const r = get(a, 5); delete Float32Array.prototype[5]; r",
+            JsValue::undefined(),
+        ),
+        // A typed array as the prototype of an ordinary receiver.
+        TestAction::assert(
+            "const o = Object.create(a); set(o, 0, 3); get(a, 0) === 0 && Object.getOwnPropertyDescriptor(o, 0).value === 3",
+        ),
+    ]);
+}
+
+#[test]
+fn fast_element_access_on_a_detached_buffer() {
+    run_test_actions([
+        TestAction::run(
+            "function get(a, i) { return a[i]; }
+             function set(a, i, v) { a[i] = v; }
+             function len(a) { return a.length; }
+             var buffer = new ArrayBuffer(8);
+             var a = new Float32Array(buffer);
+             set(a, 1, 2.5);",
+        ),
+        TestAction::assert_eq("get(a, 1)", 2.5),
+        TestAction::assert_eq("len(a)", 2),
+        TestAction::inspect_context(|context| {
+            let buffer = context
+                .global_object()
+                .get(js_string!("buffer"), context)
+                .expect("the buffer");
+            let buffer = JsArrayBuffer::from_object(buffer.as_object().expect("an object"))
+                .expect("an ArrayBuffer");
+            buffer.detach(&JsValue::undefined()).expect("detached");
+        }),
+        TestAction::assert_eq("get(a, 1)", JsValue::undefined()),
+        TestAction::assert_eq("set(a, 1, 3); get(a, 1)", JsValue::undefined()),
+        TestAction::assert_eq("len(a)", 0),
+    ]);
+}
+
+#[test]
+fn fast_length_follows_a_changed_prototype_chain() {
+    run_test_actions([
+        TestAction::run(
+            "function len(a) { return a.length; }
+             function lenByKey(a) { return a['length']; }
+             let a = new Float32Array(3);",
+        ),
+        TestAction::assert_eq("len(a)", 3),
+        TestAction::assert_eq("lenByKey(a)", 3),
+        // An own property.
+        TestAction::assert_eq(
+            "let b = new Float32Array(3); Object.defineProperty(b, 'length', { value: 7 }); len(b)",
+            7,
+        ),
+        // A getter on the concrete prototype, then removed again.
+        TestAction::assert_eq(
+            "Object.defineProperty(Float32Array.prototype, 'length', { get() { return 11; }, configurable: true });
+             len(a) + lenByKey(a)",
+            22,
+        ),
+        TestAction::assert_eq("delete Float32Array.prototype.length; len(a)", 3),
+        // The intrinsic getter replaced.
+        TestAction::run(
+            "const TA = Object.getPrototypeOf(Float32Array.prototype);
+             const original = Object.getOwnPropertyDescriptor(TA, 'length');
+             Object.defineProperty(TA, 'length', { get() { return -1; }, configurable: true });",
+        ),
+        TestAction::assert_eq("len(a)", -1),
+        TestAction::assert_eq("len(new Int16Array(5))", -1),
+        TestAction::run("Object.defineProperty(TA, 'length', original);"),
+        TestAction::assert_eq("len(new Int16Array(5))", 5),
+        // Another prototype.
+        TestAction::assert_eq("Object.setPrototypeOf(a, Object.prototype); len(a)", JsValue::undefined()),
+        TestAction::assert_eq("Object.setPrototypeOf(a, Uint8Array.prototype); len(a)", 3),
+        // Through `super`, the getter sees the receiver, which is not a typed array.
+        TestAction::run(
+            "class Sub { len() { return super['length']; } at0() { return super[0]; } }
+             const inner = new Float32Array([5, 6]);
+             Object.setPrototypeOf(Sub.prototype, inner);",
+        ),
+        TestAction::assert_eq("new Sub().at0()", 5),
+        TestAction::assert(
+            "(() => { try { new Sub().len(); } catch (e) { return e instanceof TypeError; } })()",
+        ),
+        TestAction::assert_eq(
+            "Object.setPrototypeOf(a, new Proxy(Float32Array.prototype, { get(t, k, r) { return k === 'length' ? 42 : Reflect.get(t, k, r); } })); len(a)",
+            42,
+        ),
     ]);
 }

@@ -1,8 +1,12 @@
 use boa_string::StaticJsStrings;
 
 use crate::{
-    Context, JsResult, JsValue, js_string,
-    object::{internal_methods::InternalMethodPropertyContext, shape::slot::SlotAttributes},
+    Context, JsResult, JsValue,
+    builtins::typed_array::{typed_array_fast_get, typed_array_fast_length},
+    js_string,
+    object::{
+        JsObject, internal_methods::InternalMethodPropertyContext, shape::slot::SlotAttributes,
+    },
     property::PropertyKey,
     vm::opcode::{IndexOperand, Operation, RegisterOperand},
 };
@@ -25,6 +29,11 @@ fn get_by_name<const LENGTH: bool>(
             context
                 .vm
                 .set_register(dst.into(), (string.len() as u32).into());
+            return Ok(());
+        } else if let Some(object) = object.as_object()
+            && let Some(length) = typed_array_fast_length(&object, context)
+        {
+            context.vm.set_register(dst.into(), length.into());
             return Ok(());
         }
     }
@@ -112,6 +121,12 @@ fn get_by_value<const PUSH_KEY: bool>(
                     context.vm.set_register(dst.into(), element);
                     return Ok(());
                 }
+            } else if let Some(element) = typed_array_fast_get(&object, index.get()) {
+                if PUSH_KEY {
+                    context.vm.set_register(key.into(), key_value.into());
+                }
+                context.vm.set_register(dst.into(), element);
+                return Ok(());
             } else if let Some(string) = base.as_string() {
                 let value = string
                     .code_unit_at(index.get() as usize)
@@ -127,9 +142,21 @@ fn get_by_value<const PUSH_KEY: bool>(
             }
         }
         PropertyKey::String(string) if *string == StaticJsStrings::LENGTH => {
-            if let Some(string) = base.as_string() {
-                let value = string.len().into();
-
+            let value = if let Some(string) = base.as_string() {
+                Some(string.len().into())
+            } else if context
+                .vm
+                .get_register(receiver.into())
+                .as_object()
+                .is_some_and(|receiver| JsObject::equals(&receiver, &object))
+            {
+                // Only for the array itself: the getter would see another receiver
+                // (`super['length']`) as its `this`.
+                typed_array_fast_length(&object, context).map(JsValue::from)
+            } else {
+                None
+            };
+            if let Some(value) = value {
                 if PUSH_KEY {
                     context.vm.set_register(key.into(), key_value.into());
                 }

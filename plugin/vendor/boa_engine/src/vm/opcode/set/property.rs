@@ -4,8 +4,10 @@ use crate::value::JsVariant;
 use crate::vm::opcode::{IndexOperand, RegisterOperand};
 use crate::{
     Context, JsNativeError, JsResult,
-    builtins::function::set_function_name,
-    object::{internal_methods::InternalMethodPropertyContext, shape::slot::SlotAttributes},
+    builtins::{function::set_function_name, typed_array::typed_array_fast_set},
+    object::{
+        JsObject, internal_methods::InternalMethodPropertyContext, shape::slot::SlotAttributes,
+    },
     property::{PropertyDescriptor, PropertyKey},
     vm::opcode::Operation,
 };
@@ -180,6 +182,13 @@ impl SetPropertyByValue {
                 {
                     return Ok(());
                 }
+            } else if let PropertyKey::Index(index) = &key
+                && receiver
+                    .as_object()
+                    .is_some_and(|receiver| JsObject::equals(&receiver, &object))
+                && typed_array_fast_set(&object, index.get(), &value, context)
+            {
+                return Ok(());
             }
         }
 
