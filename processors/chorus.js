@@ -38,7 +38,7 @@ class ChorusProcessor extends AudioWorkletProcessor {
       const offset = c === 1 ? 0.25 : 0;
       let write = this.write;
       let phase = this.phase;
-      for (let i = 0; i < y.length; i++) {
+      for (let i = 0, n = y.length; i < n; i++) {
         line[write] = x[i];
         const delay = base + depth * Math.sin(2 * Math.PI * (phase + offset));
         let read = write - delay;

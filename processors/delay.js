@@ -31,7 +31,7 @@ class DelayProcessor extends AudioWorkletProcessor {
       if (!x) continue;
       const line = this.lines[c] ?? (this.lines[c] = new Float32Array(size));
       let write = this.write;
-      for (let i = 0; i < y.length; i++) {
+      for (let i = 0, n = y.length; i < n; i++) {
         const samples = (delay.length > 1 ? delay[i] : delay[0]) * sampleRate;
         let read = write - samples;
         if (read < 0) read += size;

@@ -12,11 +12,12 @@ class GainProcessor extends AudioWorkletProcessor {
       const x = input[channel];
       const y = output[channel];
       if (!x) continue;
+      const n = y.length;
       if (gain.length === 1) {
         const g = gain[0];
-        for (let i = 0; i < y.length; i++) y[i] = x[i] * g;
+        for (let i = 0; i < n; i++) y[i] = x[i] * g;
       } else {
-        for (let i = 0; i < y.length; i++) y[i] = x[i] * gain[i];
+        for (let i = 0; i < n; i++) y[i] = x[i] * gain[i];
       }
     }
     return true;

@@ -17,7 +17,7 @@ class LevelMeterProcessor extends AudioWorkletProcessor {
       const x = input[c];
       let sum = this.sums[c] ?? 0;
       let peak = this.peaks[c] ?? 0;
-      for (let i = 0; i < x.length; i++) {
+      for (let i = 0, n = x.length; i < n; i++) {
         sum += x[i] * x[i];
         peak = Math.max(peak, Math.abs(x[i]));
       }

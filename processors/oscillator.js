@@ -3,6 +3,7 @@
 // k-rate. The waveform comes from processorOptions.type (default 'sine') and can
 // be changed with port.postMessage({ type }).
 const TYPES = ['sine', 'sawtooth', 'square'];
+const TWO_PI = 2 * Math.PI;
 
 // PolyBLEP residual for a unit step at phase 0, with phase increment dt.
 function polyBlep(t, dt) {
@@ -49,23 +50,28 @@ class OscillatorProcessor extends AudioWorkletProcessor {
     const constant = frequency.length === 1 && detune.length === 1;
     let dt = (frequency[0] * Math.pow(2, detune[0] / 1200)) / sampleRate;
     let phase = this.phase;
-    for (let i = 0; i < channel.length; i++) {
+    // Locals for what the loop reads every frame.
+    const type = this.type;
+    const sin = Math.sin;
+    const floor = Math.floor;
+    const n = channel.length;
+    for (let i = 0; i < n; i++) {
       if (!constant) {
         const f = frequency.length > 1 ? frequency[i] : frequency[0];
         const d = detune.length > 1 ? detune[i] : detune[0];
         dt = (f * Math.pow(2, d / 1200)) / sampleRate;
       }
       let value;
-      if (this.type === 'sine') {
-        value = Math.sin(2 * Math.PI * phase);
-      } else if (this.type === 'sawtooth') {
+      if (type === 'sine') {
+        value = sin(TWO_PI * phase);
+      } else if (type === 'sawtooth') {
         value = 2 * phase - 1 - polyBlep(phase, dt);
       } else {
         value = (phase < 0.5 ? 1 : -1) + polyBlep(phase, dt) - polyBlep((phase + 0.5) % 1, dt);
       }
       channel[i] = gain * value;
       phase += dt;
-      phase -= Math.floor(phase);
+      phase -= floor(phase);
     }
     this.phase = phase;
     for (let c = 1; c < output.length; c++) output[c].set(channel);

@@ -12,7 +12,7 @@ class PannerProcessor extends AudioWorkletProcessor {
     if (input.length === 0 || !right) return true;
     const inLeft = input[0];
     const inRight = input.length > 1 ? input[1] : null;
-    for (let i = 0; i < left.length; i++) {
+    for (let i = 0, n = left.length; i < n; i++) {
       const p = pan.length > 1 ? pan[i] : pan[0];
       if (inRight === null) {
         const x = (p + 1) / 2;

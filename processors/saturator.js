@@ -33,7 +33,7 @@ class SaturatorProcessor extends AudioWorkletProcessor {
       const x = input[c];
       const y = output[c];
       if (!x) continue;
-      for (let i = 0; i < y.length; i++) y[i] = x[i] * (1 - mix) + this.shape(x[i] * drive) * gain * mix;
+      for (let i = 0, n = y.length; i < n; i++) y[i] = x[i] * (1 - mix) + this.shape(x[i] * drive) * gain * mix;
     }
     return true;
   }

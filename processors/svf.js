@@ -30,7 +30,7 @@ class SvfProcessor extends AudioWorkletProcessor {
       const s = this.state[c] ?? (this.state[c] = [0, 0]);
       let [ic1, ic2] = s;
       let g = Math.tan((Math.PI * Math.min(cutoff[0], sampleRate * 0.49)) / sampleRate);
-      for (let i = 0; i < y.length; i++) {
+      for (let i = 0, n = y.length; i < n; i++) {
         if (cutoff.length > 1) g = Math.tan((Math.PI * Math.min(cutoff[i], sampleRate * 0.49)) / sampleRate);
         const a1 = 1 / (1 + g * (g + k));
         const a2 = g * a1;

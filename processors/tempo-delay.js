@@ -41,7 +41,7 @@ class TempoDelayProcessor extends AudioWorkletProcessor {
       if (!x) continue;
       const line = this.lines[c] ?? (this.lines[c] = new Float32Array(size));
       let write = this.write;
-      for (let i = 0; i < y.length; i++) {
+      for (let i = 0, n = y.length; i < n; i++) {
         let read = write - samples;
         if (read < 0) read += size;
         const index = Math.floor(read);
