@@ -325,10 +325,11 @@ pub(crate) fn native_function_call(
     argument_count: usize,
     context: &mut InternalMethodCallContext<'_>,
 ) -> JsResult<CallValue> {
-    let args = context
+    let mut args = std::mem::take(&mut context.vm.native_arguments);
+    context
         .vm
         .stack
-        .calling_convention_pop_arguments(argument_count);
+        .calling_convention_pop_arguments_into(argument_count, &mut args);
     let _func = context.vm.stack.pop();
     let this = context.vm.stack.pop();
 
@@ -365,6 +366,12 @@ pub(crate) fn native_function_call(
         function.call(&this, &args, context)
     }
     .map_err(|err| err.inject_realm(context.realm().clone()));
+
+    // Keep the larger buffer for the next call (a nested call may have grown its own).
+    args.clear();
+    if args.capacity() > context.vm.native_arguments.capacity() {
+        context.vm.native_arguments = args;
+    }
 
     context.vm.native_active_function = None;
     context.swap_realm(&mut realm);

@@ -100,6 +100,11 @@ pub struct Vm {
 
     pub(crate) shadow_stack: ShadowStack,
 
+    /// The arguments of the native function being called, kept between calls so
+    /// that a call to a native function does not allocate. Empty between calls; a
+    /// nested native call made while it is taken starts from an empty one.
+    pub(crate) native_arguments: Vec<JsValue>,
+
     #[cfg(feature = "trace")]
     pub(crate) trace: bool,
     #[cfg(feature = "trace")]
@@ -232,6 +237,19 @@ impl Stack {
     ) -> Vec<JsValue> {
         let index = self.stack.len() - argument_count;
         self.stack.split_off(index)
+    }
+
+    /// Like [`Self::calling_convention_pop_arguments`], but moves the arguments
+    /// into `arguments` (cleared first), which allocates nothing once it has the
+    /// capacity.
+    pub(crate) fn calling_convention_pop_arguments_into(
+        &mut self,
+        argument_count: usize,
+        arguments: &mut Vec<JsValue>,
+    ) {
+        let index = self.stack.len() - argument_count;
+        arguments.clear();
+        arguments.extend(self.stack.drain(index..));
     }
 
     /// Push the function arguments according to the calling convention.
@@ -426,6 +444,7 @@ impl Vm {
             native_active_function: None,
             host_call_depth: 0,
             shadow_stack: ShadowStack::default(),
+            native_arguments: Vec::new(),
             #[cfg(feature = "trace")]
             trace: false,
             #[cfg(feature = "trace")]

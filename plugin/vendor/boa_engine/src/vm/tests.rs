@@ -609,3 +609,50 @@ fn inline_cache_of_a_prototype_slot_follows_the_prototype() {
         ),
     ]);
 }
+
+#[test]
+fn native_calls_pass_their_arguments_through_a_reused_buffer() {
+    run_test_actions([
+        // Arguments arrive in order, and none is left behind for the next call.
+        TestAction::assert_eq("Math.max(1, 7, 3) + Math.max()", f64::NEG_INFINITY),
+        TestAction::assert_eq(
+            "Array.of(1, 2, 3).join() + '|' + Array.of().length",
+            js_string!("1,2,3|0"),
+        ),
+        // Native calls nested in a native call (map → arrow → Math.max, String).
+        TestAction::assert_eq(
+            "[1, 2, 3].map((x) => Math.max(x, String(x * 5).length * 2, -x)).join()",
+            js_string!("2,4,4"),
+        ),
+        TestAction::assert_eq(
+            "Reflect.apply(Math.max, null, Array.from({ length: 1000 }, (_, i) => i))",
+            999,
+        ),
+        // A native call that throws leaves the next one sound.
+        TestAction::assert_eq(
+            "let caught; try { JSON.parse('{'); } catch (e) { caught = e.name; } caught + Math.min(4, 2)",
+            js_string!("SyntaxError2"),
+        ),
+        // The arguments object is a copy, not the buffer.
+        TestAction::assert_eq(
+            "function keep() { return arguments; }
+             const kept = Reflect.apply(keep, null, [1, 2]);
+             Math.max(9, 9, 9);
+             kept[0] + kept[1]",
+            3,
+        ),
+    ]);
+
+    let context = &mut Context::default();
+    context
+        .eval(Source::from_bytes(
+            "for (let i = 0; i < 10; i++) Math.max(i, 1, 2, 3);",
+        ))
+        .unwrap();
+    let buffer = &context.vm.native_arguments;
+    assert!(buffer.is_empty(), "no argument outlives its call");
+    assert!(
+        buffer.capacity() >= 4,
+        "the buffer is kept for the next call"
+    );
+}
