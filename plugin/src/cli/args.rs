@@ -181,6 +181,12 @@ pub struct BenchArgs {
     /// rounds alternate with the first one's), with the ratios of the two.
     #[arg(long, value_name = "MODULE.js", num_args = 1.., conflicts_with = "isolation")]
     pub against: Vec<PathBuf>,
+    /// Where one processor's time goes instead: per quantum, message delivery, the
+    /// engine around `process()`, `process()` itself, garbage collection and heap
+    /// use (its bare loop, one thread), with the slow patterns in its `process()`
+    /// located (FILE:LINE:COL).
+    #[arg(long, conflicts_with_all = ["against", "isolation", "instances", "realtime", "hot_swap"])]
+    pub profile: bool,
     /// Print one JSON object.
     #[arg(long)]
     pub json: bool,

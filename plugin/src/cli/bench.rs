@@ -84,6 +84,9 @@ struct Speedup {
 }
 
 pub(crate) fn run(args: &BenchArgs, stdout: &mut dyn Write) -> Result<(), Failure> {
+    if args.profile {
+        return super::bench_profile::run(args, stdout);
+    }
     let mut recipes = vec![recipe(args, &args.modules)?];
     if !args.against.is_empty() {
         recipes.push(recipe(args, &args.against)?);
@@ -227,7 +230,7 @@ fn speedup(processor: &Report, against: &Report) -> Speedup {
     }
 }
 
-fn recipe(args: &BenchArgs, paths: &[std::path::PathBuf]) -> Result<Recipe, Failure> {
+pub(super) fn recipe(args: &BenchArgs, paths: &[std::path::PathBuf]) -> Result<Recipe, Failure> {
     let roots = module_roots(paths, args.root.as_deref())?;
     let modules = paths
         .iter()

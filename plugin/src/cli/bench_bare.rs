@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::Failure;
 use super::signal::InputSignal;
-use crate::engine::{AudioBuses, Instance, NodeOptions, ParamFrame, RENDER_QUANTUM, Realm, RealmConfig};
+use crate::engine::{AudioBuses, Instance, NodeOptions, ParamFrame, QuantumSplit, RENDER_QUANTUM, Realm, RealmConfig};
 use crate::port::channel_pair;
 use crate::render::Recipe;
 
@@ -68,6 +68,25 @@ impl Bare {
             self.rendered += RENDER_QUANTUM as u64;
         }
         self.time += started.elapsed();
+    }
+
+    /// Renders one quantum with its stages timed (`worklet bench --profile`,
+    /// after [`Instance::record_split`]): the message tasks and the whole render
+    /// call; the node's split has the stages inside the render call.
+    pub(super) fn profiled_quantum(&mut self) -> (Duration, Duration, QuantumSplit) {
+        self.instance.set_frame(self.frame);
+        let started = Instant::now();
+        self.instance.run_tasks();
+        let tasks = started.elapsed();
+        self.instance.render(&self.inputs, &self.params, &mut self.outputs);
+        let render = started.elapsed() - tasks;
+        self.frame += RENDER_QUANTUM as u64;
+        (tasks, render, self.instance.node().last_split().unwrap_or_default())
+    }
+
+    /// The instance (to turn recording on).
+    pub(super) fn instance(&mut self) -> &mut Instance {
+        &mut self.instance
     }
 
     /// Forgets what was rendered so far (after a warm-up).

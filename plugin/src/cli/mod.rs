@@ -11,6 +11,8 @@ mod args;
 mod bench;
 mod bench_bare;
 mod bench_group;
+mod bench_hints;
+mod bench_profile;
 mod check;
 pub mod isolated;
 mod json_arg;

@@ -65,6 +65,12 @@ impl Instance {
         &self.node
     }
 
+    /// Records where each quantum's time goes from now on (see
+    /// [`Node::last_split`]).
+    pub fn record_split(&mut self) {
+        self.node.record_split();
+    }
+
     /// The realm.
     pub fn realm(&mut self) -> &mut Realm {
         &mut self.realm

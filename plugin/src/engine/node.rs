@@ -12,6 +12,7 @@ use super::error::{ScriptError, first_user_frame};
 use super::options::{NodeOptions, OptionsError};
 use super::params::{ParamBank, ParamDescriptor, ParamFrame};
 use super::quantum::{AudioBuses, JsBuses, NonFinite};
+use super::quantum_split::{Laps, QuantumSplit};
 use super::realm::Realm;
 
 /// Where a node is in its life.
@@ -82,6 +83,8 @@ pub struct Node {
     nonfinite_report: Option<String>,
     /// Time spent inside `process()` itself, and how many calls.
     process_time: (std::time::Duration, u64),
+    /// The last quantum's split, once recording was asked for.
+    split: Option<QuantumSplit>,
 }
 
 impl Node {
@@ -150,6 +153,7 @@ impl Node {
             nonfinite: 0,
             nonfinite_report: None,
             process_time: (std::time::Duration::ZERO, 0),
+            split: None,
         };
         match realm.construct(name, &options.constructor_options, port_id) {
             Ok(processor) => node.processor = Some(processor),
@@ -205,6 +209,18 @@ impl Node {
         self.process_time
     }
 
+    /// Records from now on where each quantum's time goes (`worklet bench
+    /// --profile`); see [`Node::last_split`].
+    pub fn record_split(&mut self) {
+        self.split.get_or_insert_default();
+    }
+
+    /// The last quantum's split, if [`Node::record_split`] was called (all zero
+    /// for a quantum in which `process()` was not called).
+    pub fn last_split(&self) -> Option<QuantumSplit> {
+        self.split
+    }
+
     /// The warning about the first non-finite output sample, once.
     pub fn take_nonfinite_report(&mut self) -> Option<String> {
         self.nonfinite_report.take()
@@ -224,11 +240,17 @@ impl Node {
     /// is overwritten (silence unless the node is running). Runs the microtask
     /// checkpoint afterwards.
     pub fn render(&mut self, realm: &mut Realm, inputs: &AudioBuses, params: &ParamFrame, outputs: &mut AudioBuses) {
+        let mut laps = Laps::start(self.split.is_some());
+        let mut split = QuantumSplit::default();
         outputs.clear();
         if self.state == NodeState::Running {
-            self.call_process(realm, inputs, params, outputs);
+            self.call_process(realm, inputs, params, outputs, &mut laps, &mut split);
         }
         realm.run_microtasks();
+        if let Some(last) = &mut self.split {
+            split.microtasks = laps.lap();
+            *last = split;
+        }
     }
 
     fn count_nonfinite(&mut self, found: NonFinite, quantum_frame: u64) {
@@ -252,7 +274,15 @@ impl Node {
         self.nonfinite += found.count;
     }
 
-    fn call_process(&mut self, realm: &mut Realm, inputs: &AudioBuses, params: &ParamFrame, outputs: &mut AudioBuses) {
+    fn call_process(
+        &mut self,
+        realm: &mut Realm,
+        inputs: &AudioBuses,
+        params: &ParamFrame,
+        outputs: &mut AudioBuses,
+        laps: &mut Laps,
+        split: &mut QuantumSplit,
+    ) {
         let Some(processor) = self.processor.clone() else { return };
         self.inputs.write(inputs);
         self.outputs.zero();
@@ -268,16 +298,26 @@ impl Node {
                     .into());
             };
             let args = [self.inputs.value().clone(), self.outputs.value().clone(), parameters.into()];
+            split.before = laps.lap();
             let started = std::time::Instant::now();
-            let result = realm.budgeted(false, |context| function.call(&this, &args, context));
+            let (result, heap_ops) = if laps.on() {
+                crate::sys::alloc_guard::count_heap(|| {
+                    realm.budgeted(false, |context| function.call(&this, &args, context))
+                })
+            } else {
+                (realm.budgeted(false, |context| function.call(&this, &args, context)), 0)
+            };
             self.process_time.0 += started.elapsed();
             self.process_time.1 += 1;
+            split.process = laps.lap();
+            split.heap_ops = heap_ops;
             result
         });
         match result {
             Ok(active) => {
                 let found = self.outputs.read(outputs);
                 self.count_nonfinite(found, realm.current_frame());
+                split.after = laps.lap();
                 let connected = self.input_channels.iter().any(|&c| c > 0);
                 if !active.to_boolean() && !connected {
                     self.state = NodeState::Inactive;

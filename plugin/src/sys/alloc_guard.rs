@@ -78,6 +78,16 @@ pub fn no_alloc<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Runs `f` and returns how many heap operations (allocations, reallocations,
+/// frees) it made on the calling thread. For measuring (`worklet bench
+/// --profile`), never on a host's thread: the operations also count as
+/// [`violations`].
+pub fn count_heap<R>(f: impl FnOnce() -> R) -> (R, u64) {
+    let before = violations_here();
+    let result = no_alloc(f);
+    (result, violations_here() - before)
+}
+
 /// Heap operations counted inside [`no_alloc`] so far, on all threads.
 pub fn violations() -> u64 {
     VIOLATIONS.load(Ordering::Relaxed)
@@ -115,6 +125,19 @@ mod tests {
         drop((outside, inside));
         assert_eq!(violations_here(), here + 2, "frees outside are not counted");
         assert!(!GUARDED.with(Cell::get), "the guard is lifted afterwards");
+    }
+
+    #[test]
+    fn count_heap_counts_what_the_closure_did() {
+        let (kept, ops) = count_heap(|| {
+            let boxed = Box::new([7u8; 32]);
+            drop(Box::new(1u64));
+            boxed
+        });
+        assert_eq!(ops, 3, "two allocations and one free");
+        assert_eq!(kept[0], 7);
+        let ((), none) = count_heap(|| ());
+        assert_eq!(none, 0);
     }
 
     #[test]

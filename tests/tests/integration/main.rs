@@ -6,6 +6,7 @@
 // The allocation tests count heap use through the engine's own global allocator
 // (`worklet::sys::alloc_guard`), which this binary gets by linking the engine.
 
+mod bench_profile;
 mod builtins;
 mod clap_events;
 mod clap_host;
