@@ -1070,6 +1070,14 @@ impl JsValue {
 
             // We also inline the call to `to_string`, removing the
             // double match against `self.variant()`.
+            // An integral Number in the array index range is the index its
+            // string would parse back to (ToString(-0) is "0"), without the
+            // string: `a[Math.floor(x)]` must not allocate.
+            JsVariant::Float64(float)
+                if float.fract() == 0.0 && (0.0..4_294_967_295.0).contains(&float) =>
+            {
+                Ok((float as u32).into())
+            }
             JsVariant::Float64(float) => Ok(JsString::from(float).into()),
             JsVariant::Undefined => Ok(js_string!("undefined").into()),
             JsVariant::Null => Ok(js_string!("null").into()),

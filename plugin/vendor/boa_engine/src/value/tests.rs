@@ -1628,3 +1628,51 @@ mod js_value_macro {
         );
     }
 }
+
+#[test]
+fn integral_numbers_are_array_indices_as_keys() {
+    let context = &mut Context::default();
+    let key =
+        |value: f64, context: &mut Context| JsValue::from(value).to_property_key(context).unwrap();
+    for (value, index) in [
+        (0.0, 0u32),
+        (-0.0, 0),
+        (5.0, 5),
+        (4_294_967_294.0, 4_294_967_294),
+    ] {
+        assert_eq!(key(value, context), PropertyKey::from(index), "{value}");
+    }
+    // Not array indices: their strings are the keys, as before.
+    for (value, string) in [
+        (4_294_967_295.0, "4294967295"),
+        (4_294_967_296.0, "4294967296"),
+        (-1.0, "-1"),
+        (1.5, "1.5"),
+        (f64::NAN, "NaN"),
+        (f64::INFINITY, "Infinity"),
+        (1e21, "1e+21"),
+    ] {
+        assert_eq!(
+            key(value, context),
+            PropertyKey::from(js_string!(string)),
+            "{value}"
+        );
+    }
+
+    run_test_actions([
+        // The same property through a float-valued and an integer-valued key.
+        TestAction::assert_eq(
+            "const f = new Float32Array(4); const i = Math.floor(2.7); f[i] = 1.5; f[2] + f[Math.floor(2.2)]",
+            3.0,
+        ),
+        TestAction::assert_eq("const a = [10, 20]; a[Math.floor(1.9)] + a[-0]", 30),
+        TestAction::assert_eq(
+            "const o = {}; o[Math.floor(3.5)] = 'x'; o[-0] = 'z'; Object.keys(o).join() + o['3'] + o[0]",
+            js_string!("0,3xz"),
+        ),
+        TestAction::assert_eq(
+            "const big = {}; big[4294967295 * 1.0] = 1; big[2 ** 32 - 2] = 2; Object.keys(big).join()",
+            js_string!("4294967294,4294967295"),
+        ),
+    ]);
+}
