@@ -202,8 +202,14 @@ impl ByteCompiler<'_> {
                 _ => {}
             }
         }
-        self.bytecode
-            .emit_push_private_environment(class_register.variable(), name_indices);
+        // A class without private names needs no private environment: private
+        // names resolve by name through the enclosing classes' environments, and
+        // an empty one would only be copied into every call of every method.
+        let has_private_environment = !name_indices.is_empty();
+        if has_private_environment {
+            self.bytecode
+                .emit_push_private_environment(class_register.variable(), name_indices);
+        }
 
         let mut static_elements = Vec::new();
 
@@ -707,7 +713,9 @@ impl ByteCompiler<'_> {
         self.register_allocator.dealloc(proto_register);
 
         self.pop_declarative_scope(outer_scope);
-        self.bytecode.emit_pop_private_environment();
+        if has_private_environment {
+            self.bytecode.emit_pop_private_environment();
+        }
 
         if let Some(dst) = dst {
             self.bytecode

@@ -201,3 +201,47 @@ fn class_boolean_literal_getter_setter_names() {
         TestAction::assert_eq("c.false", 84),
     ]);
 }
+
+#[test]
+fn private_names_resolve_through_classes_without_private_names() {
+    run_test_actions([
+        TestAction::run(indoc! {r#"
+            class Outer {
+                #x = 1;
+                static #count = 0;
+                inner() {
+                    // No private names of its own: it sees Outer's.
+                    return class {
+                        read(o) { return o.#x; }
+                        has(o) { return #x in o; }
+                        bump() { return ++Outer.#count; }
+                        evaluated(o) { return eval("o.#x"); }
+                        nested() {
+                            return class {
+                                #x = 'own';
+                                mine() { return this.#x; }
+                            };
+                        }
+                    };
+                }
+            }
+            const o = new Outer();
+            const Inner = o.inner();
+            const i = new Inner();
+        "#}),
+        TestAction::assert_eq("i.read(o)", 1),
+        TestAction::assert_eq("i.has(o) && !i.has({})", true),
+        TestAction::assert_eq("i.bump() + i.bump()", 3),
+        TestAction::assert_eq("i.evaluated(o)", 1),
+        TestAction::assert_eq("new (i.nested())().mine()", js_str!("own")),
+        // Another class's #x is another name.
+        TestAction::assert_eq(
+            "try { i.read(new (i.nested())()); 'read' } catch (e) { e.constructor.name }",
+            js_str!("TypeError"),
+        ),
+        TestAction::assert_eq(
+            "class Plain { m() { return 2; } static s() { return 3; } }; new Plain().m() + Plain.s()",
+            5,
+        ),
+    ]);
+}
