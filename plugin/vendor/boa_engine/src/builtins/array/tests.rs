@@ -985,3 +985,27 @@ fn array_prototype_find_edge_cases() {
         "#}),
     ]);
 }
+
+#[test]
+fn setting_length_in_a_loop_truncates_every_time() {
+    // The same `a.length = 0` runs many times, so its inline cache is warm from
+    // the second time on; every run must still go through ArraySetLength.
+    run_test_actions([
+        TestAction::run(indoc! {r#"
+            const a = [];
+            const lengths = [];
+            for (let round = 0; round < 4; round++) {
+                a[0] = round; a[1] = round;
+                lengths.push(a.length);
+                a.length = 0;
+            }
+            const b = [1, 2, 3, 4];
+            for (let n = 3; n >= 0; n--) b.length = n;
+            b[2] = 'x';
+        "#}),
+        TestAction::assert_eq("lengths.join()", js_str!("2,2,2,2")),
+        TestAction::assert_eq("a.length === 0 && a[0] === undefined", true),
+        TestAction::assert_eq("b.length", 3),
+        TestAction::assert_eq("JSON.stringify(b)", js_str!("[null,null,\"x\"]")),
+    ]);
+}
