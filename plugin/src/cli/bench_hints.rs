@@ -3,11 +3,13 @@
 //!
 //! Each module is parsed with Boa's own parser and every non-static class method
 //! named `process` is walked. What is reported is what `processors/README.md`
-//! ("Performance on Boa") measured: in an innermost loop (the sample loop; a loop
-//! over channels that holds one is not hot), a `.length` read in the condition, a
-//! global name or a `this.` property; anywhere in `process()`, what allocates on
-//! every call (`new`, array and object literals, closures, array destructuring, the
-//! array methods that return a new array), except on the right of `??`, `||`,
+//! ("Performance on Boa") measured: in a sample loop (an innermost loop whose
+//! condition calls nothing, or one bounded by a number of at least 32 such as
+//! `i < 128`; a loop over channels that holds the sample loop and an event loop
+//! are not hot), a `.length` read in the condition, a global
+//! name or a `this.` property; anywhere in `process()`, what allocates on
+//! every call (`new`, array and object literals, closures, array destructuring and
+//! `for … of`, the array methods that return a new array), except on the right of `??`, `||`,
 //! `??=` and `||=` (lazy initialisation). Helper functions that `process()` calls
 //! are not followed; a module that does not parse gets no hints (the engine
 //! reports its error).
@@ -18,15 +20,16 @@ use std::ops::ControlFlow;
 use boa_engine::Source;
 use boa_engine::ast::declaration::Binding;
 use boa_engine::ast::expression::access::{PropertyAccessField, SimplePropertyAccess};
-use boa_engine::ast::expression::literal::{ArrayLiteral, ObjectLiteral};
+use boa_engine::ast::expression::literal::{ArrayLiteral, Literal, LiteralKind, ObjectLiteral};
 use boa_engine::ast::expression::operator::assign::AssignOp;
 use boa_engine::ast::expression::operator::binary::{BinaryOp, LogicalOp};
-use boa_engine::ast::expression::operator::{Assign, Binary};
+use boa_engine::ast::expression::operator::{Assign, Binary, Conditional};
 use boa_engine::ast::expression::{Call, Identifier, New};
 use boa_engine::ast::function::{ArrowFunction, ClassElement, ClassElementName, FunctionExpression};
 use boa_engine::ast::pattern::ArrayPattern;
 use boa_engine::ast::property::PropertyName;
 use boa_engine::ast::scope::Scope;
+use boa_engine::ast::statement::If;
 use boa_engine::ast::statement::iteration::{DoWhileLoop, ForInLoop, ForLoop, ForOfLoop, WhileLoop};
 use boa_engine::ast::visitor::{VisitWith, Visitor};
 use boa_engine::ast::{Expression, Position, Span, Spanned, Statement};
@@ -89,6 +92,7 @@ pub(super) fn find(file: &str, source: &str) -> (Vec<Hint>, usize) {
         loop_id: None,
         next_loop: 0,
         lazy: 0,
+        branch: 0,
         member: None,
         callee: false,
         seen: HashSet::new(),
@@ -117,6 +121,8 @@ struct Finder<'a> {
     next_loop: usize,
     /// How many lazy initialisations (`a ?? (a = [])`) the walk is inside.
     lazy: usize,
+    /// How many `if` branches and `?:` arms the walk is inside.
+    branch: usize,
     /// The property read from the identifier being walked (`Math.sin`: `sin`).
     member: Option<String>,
     /// Whether the expression being walked is the callee of a call.
@@ -153,13 +159,20 @@ impl Finder<'_> {
         self.seen.insert((id, name.to_owned())).then_some(id)
     }
 
-    /// Walks a loop's parts inside it: hot if `body` holds no loop of its own.
-    fn in_loop(&mut self, body: &Statement, walk: impl FnOnce(&mut Self) -> ControlFlow<()>) -> ControlFlow<()> {
-        let hot = body.visit_with(&mut HasLoop).is_continue();
+    /// Walks a loop's parts inside it (see [`hot`]).
+    fn in_loop(&mut self, hot: bool, walk: impl FnOnce(&mut Self) -> ControlFlow<()>) -> ControlFlow<()> {
         let outer = std::mem::replace(&mut self.loop_id, hot.then_some(self.next_loop));
         self.next_loop += 1;
         let flow = walk(self);
         self.loop_id = outer;
+        flow
+    }
+
+    /// Walks the branches of an `if` or a `?:`.
+    fn in_branch(&mut self, walk: impl FnOnce(&mut Self) -> ControlFlow<()>) -> ControlFlow<()> {
+        self.branch += 1;
+        let flow = walk(self);
+        self.branch -= 1;
         flow
     }
 
@@ -172,8 +185,8 @@ impl Finder<'_> {
     }
 
     /// A `.length` read in the condition of a loop, if the loop is hot.
-    fn check_condition(&mut self, condition: &Expression, body: &Statement) {
-        if self.in_process == 0 || body.visit_with(&mut HasLoop).is_break() {
+    fn check_condition(&mut self, condition: &Expression, hot: bool) {
+        if self.in_process == 0 || !hot {
             return;
         }
         let mut reads = LengthReads { interner: self.interner, spans: Vec::new() };
@@ -194,10 +207,10 @@ impl Finder<'_> {
 
     fn allocation(&mut self, span: Span, what: &str) {
         if self.in_process > 0 && self.lazy == 0 {
-            let text = format!(
-                "`{}` {what} on every call to process(); make it once (in the constructor) and reuse it",
-                self.snippet(span)
-            );
+            let when =
+                if self.branch > 0 { "each time this branch of process() runs" } else { "on every call to process()" };
+            let text =
+                format!("`{}` {what} {when}; make it once (in the constructor) and reuse it", self.snippet(span));
             self.hint(span.start(), HintKind::Allocation, text);
         }
     }
@@ -229,10 +242,11 @@ impl<'ast> Visitor<'ast> for Finder<'_> {
         if let Some(init) = node.init() {
             self.visit_for_loop_initializer(init)?;
         }
+        let hot = hot(node.condition(), node.body());
         if let Some(condition) = node.condition() {
-            self.check_condition(condition, node.body());
+            self.check_condition(condition, hot);
         }
-        self.in_loop(node.body(), |this| {
+        self.in_loop(hot, |this| {
             if let Some(condition) = node.condition() {
                 this.visit_expression(condition)?;
             }
@@ -244,13 +258,15 @@ impl<'ast> Visitor<'ast> for Finder<'_> {
     }
 
     fn visit_while_loop(&mut self, node: &'ast WhileLoop) -> ControlFlow<()> {
-        self.check_condition(node.condition(), node.body());
-        self.in_loop(node.body(), |this| node.visit_with(this))
+        let hot = hot(Some(node.condition()), node.body());
+        self.check_condition(node.condition(), hot);
+        self.in_loop(hot, |this| node.visit_with(this))
     }
 
     fn visit_do_while_loop(&mut self, node: &'ast DoWhileLoop) -> ControlFlow<()> {
-        self.check_condition(node.cond(), node.body());
-        self.in_loop(node.body(), |this| node.visit_with(this))
+        let hot = hot(Some(node.cond()), node.body());
+        self.check_condition(node.cond(), hot);
+        self.in_loop(hot, |this| node.visit_with(this))
     }
 
     fn visit_identifier(&mut self, node: &'ast Identifier) -> ControlFlow<()> {
@@ -311,11 +327,20 @@ impl<'ast> Visitor<'ast> for Finder<'_> {
     }
 
     fn visit_for_in_loop(&mut self, node: &'ast ForInLoop) -> ControlFlow<()> {
-        self.in_loop(node.body(), |this| node.visit_with(this))
+        self.in_loop(hot(None, node.body()), |this| node.visit_with(this))
     }
 
     fn visit_for_of_loop(&mut self, node: &'ast ForOfLoop) -> ControlFlow<()> {
-        self.in_loop(node.body(), |this| node.visit_with(this))
+        if self.in_process > 0 && self.lazy == 0 {
+            let iterable = node.iterable();
+            let text = format!(
+                "`for (… of {})` runs the iterator protocol (an iterator, and a result object per \
+                 step) on every call to process(); loop with an index instead",
+                self.snippet(iterable.span())
+            );
+            self.hint(iterable.span().start(), HintKind::Allocation, text);
+        }
+        self.in_loop(hot(None, node.body()), |this| node.visit_with(this))
     }
 
     fn visit_binary(&mut self, node: &'ast Binary) -> ControlFlow<()> {
@@ -333,6 +358,22 @@ impl<'ast> Visitor<'ast> for Finder<'_> {
             AssignOp::Coalesce | AssignOp::BoolOr => self.lazily(|this| node.visit_with(this)),
             _ => node.visit_with(self),
         }
+    }
+
+    fn visit_if(&mut self, node: &'ast If) -> ControlFlow<()> {
+        self.visit_expression(node.cond())?;
+        self.in_branch(|this| {
+            this.visit_statement(node.body())?;
+            node.else_node().map_or(ControlFlow::Continue(()), |other| this.visit_statement(other))
+        })
+    }
+
+    fn visit_conditional(&mut self, node: &'ast Conditional) -> ControlFlow<()> {
+        self.visit_expression(node.condition())?;
+        self.in_branch(|this| {
+            this.visit_expression(node.if_true())?;
+            this.visit_expression(node.if_false())
+        })
     }
 
     fn visit_new(&mut self, node: &'ast New) -> ControlFlow<()> {
@@ -447,6 +488,42 @@ impl<'ast> Visitor<'ast> for Bindings<'_> {
             self.names.insert(self.interner.resolve_expect(id.sym()).to_string());
         }
         node.visit_with(self)
+    }
+}
+
+/// Whether a loop is a sample loop, where each read costs 128 times per quantum:
+/// it holds no loop of its own and its condition calls nothing (an event loop,
+/// `while (events.next())`, runs once per event), or its condition has a bound
+/// of at least 32 (`i < 128`, with loops over channels inside).
+fn hot(condition: Option<&Expression>, body: &Statement) -> bool {
+    let innermost = body.visit_with(&mut HasLoop).is_continue();
+    let calls = condition.is_some_and(|c| c.visit_with(&mut HasCall).is_break());
+    (innermost && !calls) || condition.is_some_and(|c| c.visit_with(&mut BigBound).is_break())
+}
+
+/// Breaks at the first call in a node.
+struct HasCall;
+
+impl<'ast> Visitor<'ast> for HasCall {
+    type BreakTy = ();
+
+    fn visit_call(&mut self, _: &'ast Call) -> ControlFlow<()> {
+        ControlFlow::Break(())
+    }
+}
+
+/// Breaks at a number literal of at least 32.
+struct BigBound;
+
+impl<'ast> Visitor<'ast> for BigBound {
+    type BreakTy = ();
+
+    fn visit_literal(&mut self, node: &'ast Literal) -> ControlFlow<()> {
+        match node.kind() {
+            LiteralKind::Int(n) if *n >= 32 => ControlFlow::Break(()),
+            LiteralKind::Num(n) if *n >= 32.0 => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        }
     }
 }
 
