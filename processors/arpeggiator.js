@@ -32,7 +32,7 @@ class ArpeggiatorProcessor extends AudioWorkletProcessor {
   process(inputs, outputs, parameters) {
     const input = inputs[0];
     const output = outputs[0];
-    for (let c = 0; c < output.length; c++) {
+    for (let c = 0, channels = output.length; c < channels; c++) {
       if (input && input[c]) output[c].set(input[c]);
     }
     const events = this.events;

@@ -65,9 +65,11 @@ class BiquadWasmProcessor extends AudioWorkletProcessor {
     if (this.frequencies.length === 0) this.views();
     const frequency = parameters.frequency;
     this.frequencies.set(frequency);
-    for (let c = 0; c < channels; c++) this.inputs[c].set(input[c]);
+    const ins = this.inputs;
+    const outs = this.outputs;
+    for (let c = 0; c < channels; c++) ins[c].set(input[c]);
     this.dsp.process(this.type, channels, QUANTUM, frequency.length, parameters.Q[0], parameters.gain[0], sampleRate);
-    for (let c = 0; c < channels; c++) output[c].set(this.outputs[c]);
+    for (let c = 0; c < channels; c++) output[c].set(outs[c]);
     return true;
   }
 }

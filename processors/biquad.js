@@ -72,12 +72,13 @@ class BiquadProcessor extends AudioWorkletProcessor {
       const y = output[channel];
       if (!x) continue;
       const s = this.state[channel] ?? (this.state[channel] = [0, 0, 0, 0]);
-      let [x1, x2, y1, y2] = s;
+      let x1 = s[0], x2 = s[1], y1 = s[2], y2 = s[3];
       const n = y.length;
       if (frequency.length > 1) {
         // a-rate frequency: new coefficients for every frame.
+        const type = this.type, sr = sampleRate;
         for (let i = 0; i < n; i++) {
-          coefficients(this.type, frequency[i], q, gain, sampleRate, c);
+          coefficients(type, frequency[i], q, gain, sr, c);
           const xi = x[i];
           const out = c[0] * xi + c[1] * x1 + c[2] * x2 - c[3] * y1 - c[4] * y2;
           x2 = x1; x1 = xi; y2 = y1; y1 = out;

@@ -20,12 +20,15 @@ class BitcrusherProcessor extends AudioWorkletProcessor {
     const step = 2 / Math.pow(2, Math.round(parameters.bits[0]));
     const hold = Math.max(1, Math.round(parameters.downsample[0]));
     let counter = this.counter;
+    const held = this.held;
+    const round = Math.round;
+    const channels = output.length;
     for (let i = 0; i < 128; i++) {
       const sample = counter === 0;
-      for (let c = 0; c < output.length; c++) {
+      for (let c = 0; c < channels; c++) {
         if (!input[c]) continue;
-        if (sample) this.held[c] = step * Math.round(input[c][i] / step);
-        output[c][i] = this.held[c] ?? 0;
+        if (sample) held[c] = step * round(input[c][i] / step);
+        output[c][i] = held[c] ?? 0;
       }
       counter = (counter + 1) % hold;
     }

@@ -30,6 +30,9 @@ class ChorusProcessor extends AudioWorkletProcessor {
     const mix = parameters.mix[0];
     const size = this.size;
     const step = rate / sampleRate;
+    const sin = Math.sin;
+    const floor = Math.floor;
+    const PI = Math.PI;
     for (let c = 0; c < output.length; c++) {
       const x = input[c];
       const y = output[c];
@@ -40,10 +43,10 @@ class ChorusProcessor extends AudioWorkletProcessor {
       let phase = this.phase;
       for (let i = 0, n = y.length; i < n; i++) {
         line[write] = x[i];
-        const delay = base + depth * Math.sin(2 * Math.PI * (phase + offset));
+        const delay = base + depth * sin(2 * PI * (phase + offset));
         let read = write - delay;
         if (read < 0) read += size;
-        const index = Math.floor(read);
+        const index = floor(read);
         const frac = read - index;
         const a = line[index % size];
         const b = line[(index + 1) % size];

@@ -18,6 +18,7 @@ class CompressorProcessor extends AudioWorkletProcessor {
     this.reportEvery = options?.processorOptions?.reportEvery ?? 8;
     this.reduction = 0;
     this.quanta = 0;
+    this.report = { gainReduction: 0 };
   }
 
   process(inputs, outputs, parameters) {
@@ -29,20 +30,25 @@ class CompressorProcessor extends AudioWorkletProcessor {
     const release = Math.exp(-1 / (parameters.release[0] * sampleRate));
     const makeup = Math.pow(10, parameters.makeup[0] / 20);
     let reduction = this.reduction;
+    const max = Math.max, abs = Math.abs, log10 = Math.log10, pow = Math.pow;
+    const sources = input.length, channels = output.length;
     for (let i = 0; i < 128; i++) {
       let peak = 0;
-      for (let c = 0; c < input.length; c++) peak = Math.max(peak, Math.abs(input[c][i]));
-      const level = peak > 1e-9 ? 20 * Math.log10(peak) : -180;
+      for (let c = 0; c < sources; c++) peak = max(peak, abs(input[c][i]));
+      const level = peak > 1e-9 ? 20 * log10(peak) : -180;
       const target = level > threshold ? (level - threshold) * slope : 0;
       const coefficient = target > reduction ? attack : release;
       reduction = target + (reduction - target) * coefficient;
-      const gain = Math.pow(10, -reduction / 20) * makeup;
-      for (let c = 0; c < output.length; c++) {
+      const gain = pow(10, -reduction / 20) * makeup;
+      for (let c = 0; c < channels; c++) {
         if (input[c]) output[c][i] = input[c][i] * gain;
       }
     }
     this.reduction = reduction;
-    if (++this.quanta % this.reportEvery === 0) this.port.postMessage({ gainReduction: reduction });
+    if (++this.quanta % this.reportEvery === 0) {
+      this.report.gainReduction = reduction; // posting copies it, so one object serves every report
+      this.port.postMessage(this.report);
+    }
     return true;
   }
 }

@@ -25,6 +25,8 @@ class DelayProcessor extends AudioWorkletProcessor {
     const feedback = parameters.feedback[0];
     const mix = parameters.mix[0];
     const size = this.size;
+    const sr = sampleRate;
+    const floor = Math.floor;
     for (let c = 0; c < output.length; c++) {
       const x = input[c];
       const y = output[c];
@@ -32,10 +34,10 @@ class DelayProcessor extends AudioWorkletProcessor {
       const line = this.lines[c] ?? (this.lines[c] = new Float32Array(size));
       let write = this.write;
       for (let i = 0, n = y.length; i < n; i++) {
-        const samples = (delay.length > 1 ? delay[i] : delay[0]) * sampleRate;
+        const samples = (delay.length > 1 ? delay[i] : delay[0]) * sr;
         let read = write - samples;
         if (read < 0) read += size;
-        const index = Math.floor(read);
+        const index = floor(read);
         const frac = read - index;
         const a = line[index % size];
         const b = line[(index + 1) % size];

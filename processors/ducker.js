@@ -26,6 +26,7 @@ class DuckerProcessor extends AudioWorkletProcessor {
     this.reportEvery = options?.processorOptions?.reportEvery ?? 8;
     this.reduction = 0;
     this.quanta = 0;
+    this.report = { gainReduction: 0 };
   }
 
   process(inputs, outputs, parameters) {
@@ -38,21 +39,26 @@ class DuckerProcessor extends AudioWorkletProcessor {
     const attack = Math.exp(-1 / (parameters.attack[0] * sampleRate));
     const release = Math.exp(-1 / (parameters.release[0] * sampleRate));
     let reduction = this.reduction;
-    for (let i = 0; i < output[0].length; i++) {
+    const max = Math.max, min = Math.min, abs = Math.abs, log10 = Math.log10, pow = Math.pow;
+    const keys = key.length, channels = output.length;
+    for (let i = 0, n = output[0].length; i < n; i++) {
       let peak = 0;
-      for (let c = 0; c < key.length; c++) peak = Math.max(peak, Math.abs(key[c][i]));
-      const level = peak > 1e-9 ? 20 * Math.log10(peak) : -180;
-      const target = level > threshold ? Math.min(range, (level - threshold) * slope) : 0;
+      for (let c = 0; c < keys; c++) peak = max(peak, abs(key[c][i]));
+      const level = peak > 1e-9 ? 20 * log10(peak) : -180;
+      const target = level > threshold ? min(range, (level - threshold) * slope) : 0;
       const coefficient = target > reduction ? attack : release;
       reduction = target + (reduction - target) * coefficient;
-      const gain = Math.pow(10, -reduction / 20);
-      for (let c = 0; c < output.length; c++) {
+      const gain = pow(10, -reduction / 20);
+      for (let c = 0; c < channels; c++) {
         const source = input[c] ?? input[0];
         output[c][i] = source ? source[i] * gain : 0;
       }
     }
     this.reduction = reduction;
-    if (++this.quanta % this.reportEvery === 0) this.port.postMessage({ gainReduction: reduction });
+    if (++this.quanta % this.reportEvery === 0) {
+      this.report.gainReduction = reduction; // posting copies it, so one object serves every report
+      this.port.postMessage(this.report);
+    }
     return true;
   }
 }

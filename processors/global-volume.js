@@ -14,9 +14,12 @@ class GlobalVolumeProcessor extends AudioWorkletProcessor {
   process(inputs, outputs) {
     const input = inputs[0];
     const output = outputs[0];
+    const volume = settings.volume; // messages change it between quanta, never during one
     for (let c = 0; c < output.length; c++) {
-      if (!input[c]) continue;
-      for (let i = 0; i < output[c].length; i++) output[c][i] = input[c][i] * settings.volume;
+      const x = input[c];
+      const y = output[c];
+      if (!x) continue;
+      for (let i = 0, n = y.length; i < n; i++) y[i] = x[i] * volume;
     }
     return true;
   }

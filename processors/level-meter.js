@@ -8,28 +8,42 @@ class LevelMeterProcessor extends AudioWorkletProcessor {
     this.sums = [];
     this.peaks = [];
     this.count = 0;
+    this.report = { rms: [], peak: [] }; // posting copies it, so one object serves every report
   }
 
   process(inputs, outputs) {
     const input = inputs[0];
     const output = outputs[0];
-    for (let c = 0; c < input.length; c++) {
+    const sums = this.sums;
+    const peaks = this.peaks;
+    const max = Math.max, abs = Math.abs;
+    for (let c = 0, channels = input.length; c < channels; c++) {
       const x = input[c];
-      let sum = this.sums[c] ?? 0;
-      let peak = this.peaks[c] ?? 0;
+      let sum = sums[c] ?? 0;
+      let peak = peaks[c] ?? 0;
       for (let i = 0, n = x.length; i < n; i++) {
         sum += x[i] * x[i];
-        peak = Math.max(peak, Math.abs(x[i]));
+        peak = max(peak, abs(x[i]));
       }
-      this.sums[c] = sum;
-      this.peaks[c] = peak;
+      sums[c] = sum;
+      peaks[c] = peak;
       if (output[c]) output[c].set(x);
     }
     if (++this.count === this.interval) {
       const frames = this.count * 128;
-      this.port.postMessage({ rms: this.sums.map((s) => Math.sqrt(s / frames)), peak: this.peaks.slice() });
-      this.sums = [];
-      this.peaks = [];
+      const rms = this.report.rms;
+      const peak = this.report.peak;
+      const sqrt = Math.sqrt;
+      const channels = sums.length;
+      rms.length = channels;
+      peak.length = channels;
+      for (let c = 0; c < channels; c++) {
+        rms[c] = sqrt(sums[c] / frames);
+        peak[c] = peaks[c];
+      }
+      this.port.postMessage(this.report);
+      sums.length = 0;
+      peaks.length = 0;
       this.count = 0;
     }
     return true;

@@ -26,18 +26,25 @@ class NoiseGateProcessor extends AudioWorkletProcessor {
     const close = 1 / Math.max(1, parameters.release[0] * sampleRate);
     const holdFrames = parameters.hold[0] * sampleRate;
     const decay = Math.exp(-1 / (0.01 * sampleRate));
+    const max = Math.max, min = Math.min, abs = Math.abs;
+    const sources = input.length, channels = output.length;
+    // The state lives in locals for the quantum and is stored back after it.
+    let envelope = this.envelope, holding = this.holding, gain = this.gain;
     for (let i = 0; i < 128; i++) {
       let peak = 0;
-      for (let c = 0; c < input.length; c++) peak = Math.max(peak, Math.abs(input[c][i]));
-      this.envelope = Math.max(peak, this.envelope * decay);
-      if (this.envelope >= threshold) this.holding = holdFrames;
-      else if (this.holding > 0) this.holding--;
-      const target = this.envelope >= threshold || this.holding > 0 ? 1 : 0;
-      this.gain = target > this.gain ? Math.min(1, this.gain + open) : Math.max(0, this.gain - close);
-      for (let c = 0; c < output.length; c++) {
-        if (input[c]) output[c][i] = input[c][i] * this.gain;
+      for (let c = 0; c < sources; c++) peak = max(peak, abs(input[c][i]));
+      envelope = max(peak, envelope * decay);
+      if (envelope >= threshold) holding = holdFrames;
+      else if (holding > 0) holding--;
+      const target = envelope >= threshold || holding > 0 ? 1 : 0;
+      gain = target > gain ? min(1, gain + open) : max(0, gain - close);
+      for (let c = 0; c < channels; c++) {
+        if (input[c]) output[c][i] = input[c][i] * gain;
       }
     }
+    this.envelope = envelope;
+    this.holding = holding;
+    this.gain = gain;
     return true;
   }
 }

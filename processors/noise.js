@@ -29,10 +29,12 @@ class NoiseProcessor extends AudioWorkletProcessor {
     const output = outputs[0];
     const gain = parameters.gain[0];
     const b = this.pink;
+    const pink = this.color === 'pink';
+    const channels = output.length;
     for (let i = 0; i < 128; i++) {
       const white = this.next();
       let value = white;
-      if (this.color === 'pink') {
+      if (pink) {
         b[0] = 0.99886 * b[0] + white * 0.0555179;
         b[1] = 0.99332 * b[1] + white * 0.0750759;
         b[2] = 0.969 * b[2] + white * 0.153852;
@@ -42,7 +44,7 @@ class NoiseProcessor extends AudioWorkletProcessor {
         value = (b[0] + b[1] + b[2] + b[3] + b[4] + b[5] + b[6] + white * 0.5362) * 0.11;
         b[6] = white * 0.115926;
       }
-      for (let c = 0; c < output.length; c++) output[c][i] = value * gain;
+      for (let c = 0; c < channels; c++) output[c][i] = value * gain;
     }
     return true;
   }

@@ -66,7 +66,8 @@ class OscillatorWasmProcessor extends AudioWorkletProcessor {
     this.frequencies.set(frequency);
     this.detunes.set(detune);
     this.dsp.process(this.type, QUANTUM, frequency.length, detune.length, gain[0], sampleRate);
-    for (let c = 0; c < output.length; c++) output[c].set(this.output);
+    const samples = this.output;
+    for (let c = 0, channels = output.length; c < channels; c++) output[c].set(samples);
     return true;
   }
 }

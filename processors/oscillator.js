@@ -48,7 +48,9 @@ class OscillatorProcessor extends AudioWorkletProcessor {
     const gain = parameters.gain[0];
     const channel = output[0];
     const constant = frequency.length === 1 && detune.length === 1;
-    let dt = (frequency[0] * Math.pow(2, detune[0] / 1200)) / sampleRate;
+    const pow = Math.pow;
+    const sr = sampleRate;
+    let dt = (frequency[0] * pow(2, detune[0] / 1200)) / sr;
     let phase = this.phase;
     // Locals for what the loop reads every frame.
     const type = this.type;
@@ -59,7 +61,7 @@ class OscillatorProcessor extends AudioWorkletProcessor {
       if (!constant) {
         const f = frequency.length > 1 ? frequency[i] : frequency[0];
         const d = detune.length > 1 ? detune[i] : detune[0];
-        dt = (f * Math.pow(2, d / 1200)) / sampleRate;
+        dt = (f * pow(2, d / 1200)) / sr;
       }
       let value;
       if (type === 'sine') {
@@ -74,7 +76,7 @@ class OscillatorProcessor extends AudioWorkletProcessor {
       phase -= floor(phase);
     }
     this.phase = phase;
-    for (let c = 1; c < output.length; c++) output[c].set(channel);
+    for (let c = 1, channels = output.length; c < channels; c++) output[c].set(channel);
     return true;
   }
 }

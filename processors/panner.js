@@ -7,21 +7,25 @@ class PannerProcessor extends AudioWorkletProcessor {
 
   process(inputs, outputs, parameters) {
     const input = inputs[0];
-    const [left, right] = outputs[0];
+    const left = outputs[0][0];
+    const right = outputs[0][1];
     const pan = parameters.pan;
     if (input.length === 0 || !right) return true;
     const inLeft = input[0];
     const inRight = input.length > 1 ? input[1] : null;
+    const cos = Math.cos;
+    const sin = Math.sin;
+    const PI = Math.PI;
     for (let i = 0, n = left.length; i < n; i++) {
       const p = pan.length > 1 ? pan[i] : pan[0];
       if (inRight === null) {
         const x = (p + 1) / 2;
-        left[i] = inLeft[i] * Math.cos((x * Math.PI) / 2);
-        right[i] = inLeft[i] * Math.sin((x * Math.PI) / 2);
+        left[i] = inLeft[i] * cos((x * PI) / 2);
+        right[i] = inLeft[i] * sin((x * PI) / 2);
       } else {
         const x = p <= 0 ? p + 1 : p;
-        const gainL = Math.cos((x * Math.PI) / 2);
-        const gainR = Math.sin((x * Math.PI) / 2);
+        const gainL = cos((x * PI) / 2);
+        const gainR = sin((x * PI) / 2);
         if (p <= 0) {
           left[i] = inLeft[i] + inRight[i] * gainL;
           right[i] = inRight[i] * gainR;

@@ -74,14 +74,17 @@ class ReverbWasmProcessor extends AudioWorkletProcessor {
     const input = inputs[0];
     const output = outputs[0];
     if (this.channels[0].length === 0) this.views();
-    for (let i = 0; i < CONTROLS.length; i++) {
+    const values = this.values;
+    const dsp = this.dsp;
+    for (let i = 0, n = CONTROLS.length; i < n; i++) {
       const value = parameters[CONTROLS[i].name][0];
-      if (value !== this.values[i]) {
-        this.values[i] = value;
-        this.dsp.setParamValue(0, CONTROLS[i].index, value);
+      if (value !== values[i]) {
+        values[i] = value;
+        dsp.setParamValue(0, CONTROLS[i].index, value);
       }
     }
-    const [inLeft, inRight, outLeft, outRight] = this.channels;
+    const channels = this.channels;
+    const inLeft = channels[0], inRight = channels[1], outLeft = channels[2], outRight = channels[3];
     if (input.length > 0) {
       inLeft.set(input[0]);
       inRight.set(input[input.length > 1 ? 1 : 0]);

@@ -13,7 +13,7 @@ class ScopeProcessor extends AudioWorkletProcessor {
   process(inputs, outputs) {
     const input = inputs[0];
     const output = outputs[0];
-    for (let c = 0; c < input.length; c++) if (output[c]) output[c].set(input[c]);
+    for (let c = 0, channels = input.length; c < channels; c++) if (output[c]) output[c].set(input[c]);
     if (this.filled === 0) this.start = currentFrame;
     if (input.length > 0) this.buffer.set(input[0], this.filled);
     this.filled += 128;

@@ -23,15 +23,17 @@ class SvfProcessor extends AudioWorkletProcessor {
     const output = outputs[0];
     const cutoff = parameters.cutoff;
     const k = 1 / parameters.resonance[0];
+    const tan = Math.tan, min = Math.min, PI = Math.PI, sr = sampleRate;
+    const mode = this.mode;
     for (let c = 0; c < output.length; c++) {
       const x = input[c];
       const y = output[c];
       if (!x) continue;
       const s = this.state[c] ?? (this.state[c] = [0, 0]);
-      let [ic1, ic2] = s;
-      let g = Math.tan((Math.PI * Math.min(cutoff[0], sampleRate * 0.49)) / sampleRate);
+      let ic1 = s[0], ic2 = s[1];
+      let g = tan((PI * min(cutoff[0], sr * 0.49)) / sr);
       for (let i = 0, n = y.length; i < n; i++) {
-        if (cutoff.length > 1) g = Math.tan((Math.PI * Math.min(cutoff[i], sampleRate * 0.49)) / sampleRate);
+        if (cutoff.length > 1) g = tan((PI * min(cutoff[i], sr * 0.49)) / sr);
         const a1 = 1 / (1 + g * (g + k));
         const a2 = g * a1;
         const a3 = g * a2;
@@ -43,7 +45,7 @@ class SvfProcessor extends AudioWorkletProcessor {
         const low = v2;
         const band = v1;
         const high = x[i] - k * v1 - v2;
-        y[i] = this.mode === 'lowpass' ? low : this.mode === 'highpass' ? high : this.mode === 'bandpass' ? band : low + high;
+        y[i] = mode === 'lowpass' ? low : mode === 'highpass' ? high : mode === 'bandpass' ? band : low + high;
       }
       s[0] = ic1;
       s[1] = ic2;

@@ -87,7 +87,7 @@ class SynthProcessor extends AudioWorkletProcessor {
       else if (events.type === 'note-expression') this.express(events);
     }
     this.render(out, frame, out[0].length);
-    for (let c = 1; c < out.length; c++) out[c].set(out[0]);
+    for (let c = 1, channels = out.length; c < channels; c++) out[c].set(out[0]);
     return true;
   }
 
@@ -183,7 +183,9 @@ class SynthProcessor extends AudioWorkletProcessor {
     const left = out[0];
     for (let i = from; i < to; i++) left[i] = 0;
     const gain = this.gain;
-    for (const v of this.voices) {
+    const voices = this.voices;
+    for (let k = 0, count = voices.length; k < count; k++) {
+      const v = voices[k];
       if (!v.active) continue;
       const c = v.channel;
       const semitones = v.note - 69 + v.tuning + this.bend[0] * MASTER_BEND_RANGE

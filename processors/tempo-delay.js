@@ -35,6 +35,7 @@ class TempoDelayProcessor extends AudioWorkletProcessor {
     const input = inputs[0];
     const output = outputs[0];
     const size = this.size;
+    const floor = Math.floor;
     for (let c = 0; c < output.length; c++) {
       const x = input[c];
       const y = output[c];
@@ -44,7 +45,7 @@ class TempoDelayProcessor extends AudioWorkletProcessor {
       for (let i = 0, n = y.length; i < n; i++) {
         let read = write - samples;
         if (read < 0) read += size;
-        const index = Math.floor(read);
+        const index = floor(read);
         const frac = read - index;
         const a = line[index % size];
         const wet = a + (line[(index + 1) % size] - a) * frac;

@@ -19,10 +19,13 @@ class TremoloProcessor extends AudioWorkletProcessor {
     const step = parameters.rate[0] / sampleRate;
     const depth = parameters.depth;
     let phase = this.phase;
+    const sin = Math.sin;
+    const PI = Math.PI;
+    const channels = output.length;
     for (let i = 0; i < 128; i++) {
       const d = depth.length > 1 ? depth[i] : depth[0];
-      const gain = 1 - (d * (1 - Math.sin(2 * Math.PI * phase))) / 2;
-      for (let c = 0; c < output.length; c++) {
+      const gain = 1 - (d * (1 - sin(2 * PI * phase))) / 2;
+      for (let c = 0; c < channels; c++) {
         if (input[c]) output[c][i] = input[c][i] * gain;
       }
       phase += step;
