@@ -300,13 +300,8 @@ impl Node {
             let args = [self.inputs.value().clone(), self.outputs.value().clone(), parameters.into()];
             split.before = laps.lap();
             let started = std::time::Instant::now();
-            let (result, heap_ops) = if laps.on() {
-                crate::sys::alloc_guard::count_heap(|| {
-                    realm.budgeted(false, |context| function.call(&this, &args, context))
-                })
-            } else {
-                (realm.budgeted(false, |context| function.call(&this, &args, context)), 0)
-            };
+            let mut call = || realm.budgeted(false, |context| function.call(&this, &args, context));
+            let (result, heap_ops) = if laps.on() { crate::sys::alloc_guard::count_heap(call) } else { (call(), 0) };
             self.process_time.0 += started.elapsed();
             self.process_time.1 += 1;
             split.process = laps.lap();
