@@ -1054,6 +1054,22 @@ impl JsValue {
         }
     }
 
+    /// The array index this value is as a property key, when it is a Number that
+    /// [`Self::to_property_key`] turns into [`PropertyKey::Index`] (an integral value
+    /// from 0 to 2³² − 2, or −0), without building the key.
+    #[inline]
+    pub(crate) fn as_array_index(&self) -> Option<u32> {
+        match self.variant() {
+            JsVariant::Integer32(integer) => u32::try_from(integer).ok(),
+            JsVariant::Float64(float)
+                if float.fract() == 0.0 && (0.0..4_294_967_295.0).contains(&float) =>
+            {
+                Some(float as u32)
+            }
+            _ => None,
+        }
+    }
+
     /// Converts the value to a `PropertyKey`, that can be used as a key for properties.
     ///
     /// See <https://tc39.es/ecma262/#sec-topropertykey>

@@ -1009,3 +1009,42 @@ fn setting_length_in_a_loop_truncates_every_time() {
         TestAction::assert_eq("JSON.stringify(b)", js_str!("[null,null,\"x\"]")),
     ]);
 }
+
+#[test]
+fn element_access_by_number_keys() {
+    run_test_actions([
+        TestAction::run(
+            "function get(a, i) { return a[i]; }
+             function set(a, i, v) { a[i] = v; return a; }
+             var a = [1, 2, 3];",
+        ),
+        TestAction::assert_eq("get(a, 2)", 3),
+        TestAction::assert_eq("get(a, 4 / 2)", 3),
+        TestAction::assert_eq("get(a, -0)", 1),
+        TestAction::assert_eq("set(a, -0, 5); a.join()", js_string!("5,2,3")),
+        TestAction::assert_eq("set(a, 1.0, 6); a.join()", js_string!("5,6,3")),
+        // Keys that are not array indices are properties, not elements.
+        TestAction::assert_eq("set(a, -1, 7); a.length + ':' + a[-1]", js_string!("3:7")),
+        TestAction::assert_eq("set(a, 1.5, 8); a.length + ':' + a['1.5']", js_string!("3:8")),
+        TestAction::assert_eq(
+            "set(a, 4294967295, 9); a.length + ':' + a['4294967295']",
+            js_string!("3:9"),
+        ),
+        // A hole is looked up on the prototype chain.
+        TestAction::assert_eq(
+            "Array.prototype[1] = 'proto'; const r = get([0, , 2], 1); delete Array.prototype[1]; r",
+            js_string!("proto"),
+        ),
+        // A frozen array ignores writes, and throws in strict code.
+        TestAction::assert_eq("const f = Object.freeze([1]); set(f, 0, 2)[0]", 1),
+        TestAction::assert(
+            "(() => { 'use strict'; try { Object.freeze([1])[0] = 2; } catch (e) { return e instanceof TypeError; } })()",
+        ),
+        // A setter on the prototype for an index past the end still runs.
+        TestAction::assert_eq(
+            "let seen; Object.defineProperty(Array.prototype, '3', { set(v) { seen = v; }, configurable: true });
+             set([0, 1, 2], 3, 'x'); delete Array.prototype[3]; seen",
+            js_string!("x"),
+        ),
+    ]);
+}

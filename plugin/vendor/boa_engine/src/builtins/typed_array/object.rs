@@ -747,12 +747,25 @@ fn typed_array_get_element(obj: &JsObject, index: f64) -> JsResult<Option<JsValu
 /// chain: the element, or `undefined` when the index is out of bounds or the buffer is
 /// detached.
 pub(crate) fn typed_array_fast_get(obj: &JsObject, index: u32) -> Option<JsValue> {
-    if !obj.is::<TypedArray>() {
-        return None;
-    }
-    typed_array_get_element(obj, f64::from(index))
-        .ok()
-        .map(Option::unwrap_or_default)
+    let inner = obj.downcast_ref::<TypedArray>()?;
+    let buffer = inner.viewed_array_buffer().as_buffer();
+    // IsValidIntegerIndex is false (detached, out of bounds or past the length):
+    // undefined.
+    let Some(buffer) = buffer.bytes(Ordering::Relaxed) else {
+        return Some(JsValue::undefined());
+    };
+    let Some(index) = inner.validate_index_u64(u64::from(index), buffer.len()) else {
+        return Some(JsValue::undefined());
+    };
+    let byte_index = ((index * inner.kind.element_size()) + inner.byte_offset()) as usize;
+    // SAFETY: The TypedArray object guarantees that the buffer is aligned, and
+    // `validate_index_u64` that the element is in bounds.
+    let value = unsafe {
+        buffer
+            .subslice(byte_index..)
+            .get_value(inner.kind, Ordering::Relaxed)
+    };
+    Some(value.into())
 }
 
 /// The VM's fast path for `O[index] = value`: `[[Set]]` of an integer index on a typed
@@ -768,19 +781,37 @@ pub(crate) fn typed_array_fast_set(
     value: &JsValue,
     context: &mut Context,
 ) -> bool {
-    let numbers = obj
-        .downcast_ref::<TypedArray>()
-        .is_some_and(|inner| inner.kind.content_type() == ContentType::Number);
-    if !numbers || !value.is_number() {
+    if !value.is_number() {
         return false;
     }
-    typed_array_set_element(
-        obj,
-        f64::from(index),
-        value,
-        &mut InternalMethodPropertyContext::new(context),
-    )
-    .is_ok()
+    let Some(inner) = obj.downcast_ref::<TypedArray>() else {
+        return false;
+    };
+    let kind = inner.kind;
+    if kind.content_type() != ContentType::Number {
+        return false;
+    }
+    // 1-2. ToNumber of a Number is the Number itself: no script runs, nothing fails.
+    let Ok(value) = kind.get_element(value, context) else {
+        return false;
+    };
+    // 3. If IsValidIntegerIndex(O, index) is true, then
+    let mut buffer = inner.viewed_array_buffer().as_buffer_mut();
+    let Some(mut buffer) = buffer.bytes(Ordering::Relaxed) else {
+        return true;
+    };
+    let Some(index) = inner.validate_index_u64(u64::from(index), buffer.len()) else {
+        return true;
+    };
+    let byte_index = ((index * kind.element_size()) + inner.byte_offset()) as usize;
+    // SAFETY: The TypedArray object guarantees that the buffer is aligned, and
+    // `validate_index_u64` that the element is in bounds.
+    unsafe {
+        buffer
+            .subslice_mut(byte_index..)
+            .set_value(value, Ordering::Relaxed);
+    }
+    true
 }
 
 /// The VM's fast path for `O.length` on a typed array whose `length` resolves, as it

@@ -351,3 +351,39 @@ fn fast_length_follows_a_changed_prototype_chain() {
         ),
     ]);
 }
+
+#[test]
+fn fast_element_access_on_offset_and_length_tracking_views() {
+    run_test_actions([
+        TestAction::run(
+            "function get(a, i) { return a[i]; }
+             function set(a, i, v) { a[i] = v; return a; }
+             var buffer = new ArrayBuffer(32);
+             var whole = new Float64Array(buffer);
+             var view = new Float64Array(buffer, 8, 2);",
+        ),
+        // An offset view writes where its byte offset says, and stops at its length.
+        TestAction::assert_eq("set(view, 1, 2.5); whole[2]", 2.5),
+        TestAction::assert_eq("set(view, 2, 9); whole[3]", 0),
+        TestAction::assert_eq("whole[1] = 4; get(view, 0)", 4),
+        // A view that tracks a resizable buffer's length follows it both ways.
+        TestAction::run(
+            "var rab = new ArrayBuffer(8, { maxByteLength: 32 });
+             var tracking = new Float32Array(rab);
+             var fixed = new Float32Array(rab, 4, 1);",
+        ),
+        TestAction::assert_eq(
+            "set(tracking, 3, 1); get(tracking, 3)",
+            JsValue::undefined(),
+        ),
+        TestAction::assert_eq("rab.resize(16); set(tracking, 3, 1); get(tracking, 3)", 1),
+        TestAction::assert_eq("set(fixed, 0, 6); get(tracking, 1)", 6),
+        // Shrunk below its end, the fixed view is out of bounds: reads are
+        // undefined and writes ignored.
+        TestAction::assert_eq("rab.resize(4); get(fixed, 0)", JsValue::undefined()),
+        TestAction::assert_eq("set(fixed, 0, 7); rab.resize(8); get(fixed, 0)", 0),
+        // Integer keys held as doubles, and -0, are the same elements.
+        TestAction::assert_eq("set(tracking, -0, 3); get(tracking, 0)", 3),
+        TestAction::assert_eq("get(tracking, 4 / 4)", 0),
+    ]);
+}

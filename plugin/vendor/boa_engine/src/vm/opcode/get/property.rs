@@ -98,6 +98,24 @@ fn get_by_value<const PUSH_KEY: bool>(
     ),
     context: &mut Context,
 ) -> JsResult<()> {
+    // Fast path: an element of an object by an array index, the operands read in
+    // place and no property key built. A dense array element, or any element of a
+    // typed array (never looked up on its prototypes).
+    if !PUSH_KEY
+        && let Some(index) = context.vm.get_register(key.into()).as_array_index()
+        && let Some(object) = context.vm.get_register(object.into()).as_object()
+    {
+        let element = if object.is_array() {
+            object.borrow().properties().get_dense_property(index)
+        } else {
+            typed_array_fast_get(&object, index)
+        };
+        if let Some(element) = element {
+            context.vm.set_register(dst.into(), element);
+            return Ok(());
+        }
+    }
+
     let key_value = context.vm.get_register(key.into()).clone();
     let base = context.vm.get_register(object.into()).clone();
     let object = base.base_class(context)?;

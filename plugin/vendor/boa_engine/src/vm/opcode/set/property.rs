@@ -156,6 +156,10 @@ impl SetPropertyByValue {
         ),
         context: &mut Context,
     ) -> JsResult<()> {
+        if Self::element_fast_path((value, key, receiver, object), context) {
+            return Ok(());
+        }
+
         let value = context.vm.get_register(value.into()).clone();
         let key = context.vm.get_register(key.into()).clone();
         let receiver = context.vm.get_register(receiver.into()).clone();
@@ -206,6 +210,46 @@ impl SetPropertyByValue {
         }
 
         Ok(())
+    }
+}
+
+impl SetPropertyByValue {
+    /// `O[index] = value` where `O` is an object that is its own receiver and the key
+    /// is an array index: a dense element of an extensible array, or an element of a
+    /// typed array of numbers set to a Number. Reads the operands in place, with no
+    /// property key built; returns `false`, having done nothing, for anything else.
+    #[inline(always)]
+    fn element_fast_path(
+        (value, key, receiver, object): (
+            RegisterOperand,
+            RegisterOperand,
+            RegisterOperand,
+            RegisterOperand,
+        ),
+        context: &mut Context,
+    ) -> bool {
+        let Some(index) = context.vm.get_register(key.into()).as_array_index() else {
+            return false;
+        };
+        let Some(target) = context.vm.get_register(object.into()).as_object() else {
+            return false;
+        };
+        if usize::from(receiver) != usize::from(object)
+            && !context
+                .vm
+                .get_register(receiver.into())
+                .as_object()
+                .is_some_and(|receiver| JsObject::equals(&receiver, &target))
+        {
+            return false;
+        }
+        let value = context.vm.get_register(value.into()).clone();
+        if target.is_array() {
+            let mut borrowed = target.borrow_mut();
+            return borrowed.extensible
+                && borrowed.properties_mut().set_dense_property(index, &value);
+        }
+        typed_array_fast_set(&target, index, &value, context)
     }
 }
 
