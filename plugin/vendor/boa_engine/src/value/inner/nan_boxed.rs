@@ -169,6 +169,10 @@ mod bits {
     pub(super) const MASK_SYMBOL: u64 = MASK_NAN | TAG_SYMBOL;
     pub(super) const MASK_BIGINT: u64 = MASK_NAN | TAG_BIGINT;
 
+    /// The bits shared by the four tags of values that own a pointer (object,
+    /// string, symbol, bigint), and by no other value.
+    pub(super) const MASK_POINTER_KINDS: u64 = MASK_NAN | TAG_OBJECT;
+
     // The masks for the different kinds of values.
     const MASK_INT32_VALUE: u64 = 0xFFFF_FFFF;
     const MASK_POINTER_VALUE: u64 = 0x0000_FFFF_FFFF_FFFF;
@@ -190,6 +194,13 @@ mod bits {
     pub(super) const VALUE_NEGATIVE_ZERO: u64 = (-0f64).to_bits();
 
     /// Checks that a value is a valid boolean (either true or false).
+    /// Whether the value is an object, string, symbol or bigint: one that owns a
+    /// pointer and must be counted when copied and dropped.
+    #[inline(always)]
+    pub(super) const fn owns_pointer(value: u64) -> bool {
+        value & MASK_POINTER_KINDS == MASK_POINTER_KINDS
+    }
+
     #[inline(always)]
     pub(super) const fn is_bool(value: u64) -> bool {
         value & MASK_KIND == MASK_BOOLEAN
@@ -364,6 +375,15 @@ unsafe impl Trace for NanBoxedValue {
 impl Clone for NanBoxedValue {
     #[inline(always)]
     fn clone(&self) -> Self {
+        // Numbers, booleans, undefined and null are copied as they are.
+        if !bits::owns_pointer(self.value()) {
+            return Self {
+                #[cfg(target_pointer_width = "32")]
+                half: self.half,
+                ptr: self.ptr,
+            };
+        }
+
         // This way of inlining ensures the compiler
         // knows it can convert the match into a
         // jump table.
@@ -822,6 +842,18 @@ impl NanBoxedValue {
 impl Drop for NanBoxedValue {
     #[inline(always)]
     fn drop(&mut self) {
+        // Numbers, booleans, undefined and null own nothing: one test, inlined
+        // wherever a value is dropped; the rest in a function of its own.
+        if bits::owns_pointer(self.value()) {
+            self.drop_pointer();
+        }
+    }
+}
+
+impl NanBoxedValue {
+    /// Drops the object, string, symbol or bigint this value owns.
+    #[inline(never)]
+    fn drop_pointer(&mut self) {
         match self.value() & bits::MASK_KIND {
             bits::MASK_OBJECT => {
                 unsafe { ManuallyDrop::into_inner(self.as_object_unchecked()) };
@@ -1039,4 +1071,61 @@ fn symbol() {
     let sym = JsSymbol::new(None).unwrap();
     let v = NanBoxedValue::symbol(sym.clone());
     assert_type!(v is symbol(sym));
+}
+
+#[test]
+fn only_pointer_kinds_own_a_pointer() {
+    let plain = [
+        NanBoxedValue::null(),
+        NanBoxedValue::undefined(),
+        NanBoxedValue::boolean(true),
+        NanBoxedValue::integer32(-1),
+        NanBoxedValue::integer32(i32::MIN),
+        NanBoxedValue::float64(-0.0),
+        NanBoxedValue::float64(f64::NAN),
+        NanBoxedValue::float64(-f64::NAN),
+        NanBoxedValue::float64(f64::INFINITY),
+        NanBoxedValue::float64(f64::NEG_INFINITY),
+        NanBoxedValue::float64(-f64::MAX),
+        NanBoxedValue::float64(f64::from_bits(0xFFFF_FFFF_FFFF_FFFF)),
+    ];
+    for value in &plain {
+        assert!(!bits::owns_pointer(value.value()), "{:#x}", value.value());
+    }
+    let owning = [
+        NanBoxedValue::object(JsObject::with_null_proto()),
+        NanBoxedValue::string(crate::js_string!(
+            "a string long enough to live on the heap"
+        )),
+        NanBoxedValue::symbol(JsSymbol::new(None).unwrap()),
+        NanBoxedValue::bigint(JsBigInt::from(42)),
+    ];
+    for value in &owning {
+        assert!(bits::owns_pointer(value.value()), "{:#x}", value.value());
+    }
+}
+
+#[test]
+fn copies_of_pointer_kinds_count_their_references() {
+    let string = JsString::from("heap ".repeat(8).as_str());
+    let object = JsObject::with_null_proto();
+    let values = [
+        NanBoxedValue::string(string.clone()),
+        NanBoxedValue::object(object.clone()),
+        NanBoxedValue::float64(0.5),
+    ];
+    assert_eq!(string.refcount(), Some(2));
+    for _ in 0..1_000 {
+        let copies: Vec<NanBoxedValue> = values.iter().cloned().collect();
+        assert_eq!(string.refcount(), Some(3));
+        drop(copies);
+    }
+    assert_eq!(string.refcount(), Some(2));
+    assert!(JsObject::equals(
+        &values[1].as_object().expect("an object"),
+        &object
+    ));
+    assert_eq!(values[2].as_float64(), Some(0.5));
+    drop(values);
+    assert_eq!(string.refcount(), Some(1));
 }
