@@ -1676,3 +1676,23 @@ fn integral_numbers_are_array_indices_as_keys() {
         ),
     ]);
 }
+
+#[test]
+fn strict_equality_of_strings_compares_their_contents() {
+    run_test_actions([
+        TestAction::run("function same(a, b) { return a === b; }"),
+        TestAction::assert("same('sine', 'si' + 'ne')"),
+        TestAction::assert("same('sine'.slice(0), ['s', 'i', 'n', 'e'].join(''))"),
+        TestAction::assert("!same('sine', 'sinf')"),
+        TestAction::assert("!same('sine', 'sine ')"),
+        TestAction::assert("same('', String())"),
+        // The same text stored as Latin-1 and as UTF-16.
+        TestAction::assert("same('é', String.fromCharCode(0xE9))"),
+        TestAction::assert("same('ab€'.slice(0, 2), 'ab')"),
+        TestAction::assert("!same('é€', 'e€')"),
+        // A string is never strictly equal to another type.
+        TestAction::assert("!same('1', 1)"),
+        TestAction::assert("!same('a', new String('a'))"),
+        TestAction::assert("!same('undefined', undefined)"),
+    ]);
+}

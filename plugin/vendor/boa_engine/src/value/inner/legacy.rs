@@ -267,6 +267,16 @@ impl EnumBasedValue {
         }
     }
 
+    /// Whether both values are equal strings; `None` unless both are strings.
+    #[must_use]
+    #[inline]
+    pub(crate) fn string_equals(&self, other: &Self) -> Option<bool> {
+        match (self, other) {
+            (Self::String(x), Self::String(y)) => Some(x == y),
+            _ => None,
+        }
+    }
+
     /// Converts the value to a boolean without cloning pointer types.
     #[must_use]
     #[inline]

@@ -769,6 +769,20 @@ impl NanBoxedValue {
         }
     }
 
+    /// Whether both values are equal strings, compared in place without touching the
+    /// reference counts; `None` unless both are strings.
+    #[must_use]
+    #[inline(always)]
+    pub(crate) fn string_equals(&self, other: &Self) -> Option<bool> {
+        if !(self.is_string() && other.is_string()) {
+            return None;
+        }
+        // SAFETY: both values hold valid `JsString`s (checked above). The
+        // `ManuallyDrop` copies are only compared, never dropped, so the reference
+        // counts stay as they are.
+        unsafe { Some(*self.as_string_unchecked() == *other.as_string_unchecked()) }
+    }
+
     /// Converts the value to a boolean without cloning pointer types.
     ///
     /// Objects and Symbols are always truthy. For `String` and `BigInt`,
