@@ -15,6 +15,7 @@ use temporal_rs::provider::TimeZoneProvider;
 #[cfg(any(feature = "temporal", feature = "intl"))]
 use timezone_provider::experimental_tzif::ZeroCompiledTzdbProvider;
 
+use crate::builtins::typed_array::TypedArrayLengthCache;
 use crate::job::Job;
 use crate::js_error;
 use crate::module::DynModuleLoader;
@@ -131,6 +132,9 @@ pub struct Context {
     parser_identifier: u32,
 
     data: HostDefined<dyn Any>,
+
+    /// What the VM's fast path for a typed array's `length` last found per kind.
+    pub(crate) typed_array_length: TypedArrayLengthCache,
 }
 
 impl std::fmt::Debug for Context {
@@ -1287,6 +1291,7 @@ impl ContextBuilder {
             parser_identifier: 0,
             can_block: self.can_block,
             data: HostDefined::default(),
+            typed_array_length: TypedArrayLengthCache::default(),
         };
 
         builtins::set_default_global_bindings(&mut context)?;

@@ -36,7 +36,9 @@ pub(crate) use builtin::{BuiltinTypedArray, is_valid_integer_index};
 pub(crate) use element::Float16;
 pub(crate) use element::{Atomic, ClampedU8, Element};
 pub use object::TypedArray;
-pub(crate) use object::{typed_array_fast_get, typed_array_fast_length, typed_array_fast_set};
+pub(crate) use object::{
+    TypedArrayLengthCache, typed_array_fast_get, typed_array_fast_length, typed_array_fast_set,
+};
 
 pub(crate) trait TypedArrayMarker {
     type Element: Element;

@@ -1,10 +1,11 @@
 //! This module implements the `TypedArray` exotic object.
 
-use std::sync::atomic::Ordering;
+use std::{cell::Cell, sync::atomic::Ordering};
 
 use crate::{
     Context, JsExpect, JsNativeError, JsResult, JsString, JsValue,
     builtins::array_buffer::{BufferObject, BufferRef},
+    object::shape::unique_shape,
     object::{
         JsData, JsObject,
         internal_methods::{
@@ -840,22 +841,41 @@ pub(crate) fn typed_array_fast_length(obj: &JsObject, context: &Context) -> Opti
         return None;
     }
     let prototype = prototype.borrow();
-    if prototype.properties().shape.lookup(&key).is_some() {
-        return None;
-    }
     let base = prototype.prototype()?;
     if !JsObject::equals(&base, &constructors.typed_array().prototype()) {
         return None;
     }
     let base = base.borrow();
-    let slot = base.properties().shape.lookup(&key)?;
-    if !slot.attributes.is_accessor_descriptor() {
-        return None;
-    }
+    let cache = &context.typed_array_length[kind as usize];
+    let cached = cache.get().filter(|chain| {
+        chain.epoch == unique_shape::epoch()
+            && chain.prototype == prototype.shape().to_addr_usize()
+            && prototype.shape().is_unique()
+            && base.shape().is_unique()
+    });
+    let getter = if let Some(chain) = cached {
+        chain.getter
+    } else {
+        if prototype.properties().shape.lookup(&key).is_some() {
+            return None;
+        }
+        let slot = base.properties().shape.lookup(&key)?;
+        if !slot.attributes.is_accessor_descriptor() {
+            return None;
+        }
+        if prototype.shape().is_unique() && base.shape().is_unique() {
+            cache.set(Some(LengthChain {
+                epoch: unique_shape::epoch(),
+                prototype: prototype.shape().to_addr_usize(),
+                getter: slot.index,
+            }));
+        }
+        slot.index
+    };
     let getter = base
         .properties()
         .storage
-        .get(slot.index as usize)?
+        .get(getter as usize)?
         .as_object()?;
     JsObject::equals(
         &getter,
@@ -863,6 +883,22 @@ pub(crate) fn typed_array_fast_length(obj: &JsObject, context: &Context) -> Opti
     )
     .then_some(length)
 }
+
+/// What [`typed_array_fast_length`] last found on the `length` lookup of one kind of
+/// typed array, while both prototypes on the way had unique shapes: the kind's
+/// prototype (the one whose unique shape is at `prototype`) has no own `length`, and
+/// the `length` accessor of `%TypedArray%.prototype` is at `getter` in its storage.
+/// It holds while no unique shape has changed since (`epoch`); the getter itself is
+/// still compared each time, since replacing it changes no shape.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LengthChain {
+    epoch: u64,
+    prototype: usize,
+    getter: u32,
+}
+
+/// A [`LengthChain`] per kind of typed array (indexed by `TypedArrayKind as usize`).
+pub(crate) type TypedArrayLengthCache = [Cell<Option<LengthChain>>; 16];
 
 /// Abstract operation `TypedArraySetElement ( O, index, value )`.
 ///

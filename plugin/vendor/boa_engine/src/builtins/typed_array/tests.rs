@@ -387,3 +387,45 @@ fn fast_element_access_on_offset_and_length_tracking_views() {
         TestAction::assert_eq("get(tracking, 4 / 4)", 0),
     ]);
 }
+
+#[test]
+fn fast_length_sees_every_change_after_it_was_read() {
+    run_test_actions([
+        TestAction::run(
+            "function len(a) { return a.length; }
+             function warm(a) { let n = 0; for (let i = 0; i < 100; i++) n = len(a); return n; }
+             var a = new Float64Array(4);
+             var TA = Object.getPrototypeOf(Float64Array.prototype);",
+        ),
+        TestAction::assert_eq("warm(a)", 4),
+        // A data property added to the kind's prototype, then deleted.
+        TestAction::assert_eq(
+            "Object.defineProperty(Float64Array.prototype, 'length', { value: 9, configurable: true }); len(a)",
+            9,
+        ),
+        TestAction::assert_eq("delete Float64Array.prototype.length; warm(a)", 4),
+        // The kind's prototype given another prototype, then its own back.
+        TestAction::assert_eq(
+            "Object.setPrototypeOf(Float64Array.prototype, Object.prototype); len(a)",
+            JsValue::undefined(),
+        ),
+        TestAction::assert_eq(
+            "Object.setPrototypeOf(Float64Array.prototype, TA); warm(a)",
+            4,
+        ),
+        // The getter replaced by another with the same attributes: no shape changes.
+        TestAction::run(
+            "var original = Object.getOwnPropertyDescriptor(TA, 'length');
+             Object.defineProperty(TA, 'length', { get() { return 'other'; } });",
+        ),
+        TestAction::assert_eq("len(a)", js_string!("other")),
+        TestAction::assert_eq("Object.defineProperty(TA, 'length', original); warm(a)", 4),
+        // Other kinds keep their own answer, and a new length is read each time.
+        TestAction::assert_eq("warm(new Int8Array(2)) + warm(a)", 6),
+        TestAction::assert_eq(
+            "var rab = new ArrayBuffer(8, { maxByteLength: 64 }); var t = new Float64Array(rab);
+             warm(t) + (rab.resize(64), len(t)) * 10",
+            81,
+        ),
+    ]);
+}

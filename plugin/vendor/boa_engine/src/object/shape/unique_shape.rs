@@ -1,4 +1,8 @@
-use std::{cell::RefCell, fmt::Debug};
+use std::{
+    cell::RefCell,
+    fmt::Debug,
+    sync::atomic::{AtomicU64, Ordering},
+};
 
 use boa_gc::{Finalize, Gc, GcRefCell, Trace, WeakGc};
 
@@ -8,6 +12,22 @@ use super::{
     ChangeTransition, ChangeTransitionAction, JsPrototype, Shape, Slot,
     property_table::PropertyTableInner, shared_shape::TransitionKey,
 };
+
+/// Counts the changes made to unique shapes: every unique shape created, every
+/// property added to one, removed or changed, and every prototype set. A fact read off
+/// unique shapes (that a property is absent from one, or where it lives) and recorded
+/// with the count holds for as long as the count is the same.
+static EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// The current count of changes to unique shapes (see [`EPOCH`]).
+pub(crate) fn epoch() -> u64 {
+    EPOCH.load(Ordering::Relaxed)
+}
+
+/// Records a change to a unique shape.
+fn changed() {
+    EPOCH.fetch_add(1, Ordering::Relaxed);
+}
 
 /// The internal representation of [`UniqueShape`].
 #[derive(Default, Debug, Trace, Finalize)]
@@ -36,6 +56,7 @@ pub(crate) struct UniqueShape {
 impl UniqueShape {
     /// Create a new [`UniqueShape`].
     pub(crate) fn new(prototype: JsPrototype, property_table: PropertyTableInner) -> Self {
+        changed();
         Self {
             inner: Gc::new(Inner {
                 property_table: RefCell::new(property_table),
@@ -49,6 +70,7 @@ impl UniqueShape {
         property_table: PropertyTableInner,
         prototype: JsPrototype,
     ) {
+        changed();
         *self.inner.property_table.borrow_mut() = property_table;
         *self.inner.prototype.borrow_mut() = prototype;
     }
@@ -65,6 +87,7 @@ impl UniqueShape {
 
     /// Inserts a new property into the [`UniqueShape`].
     pub(crate) fn insert_property_transition(&self, key: TransitionKey) -> Self {
+        changed();
         let mut property_table = self.property_table().borrow_mut();
         property_table.insert(key.property_key, key.attributes);
         self.clone()
@@ -74,6 +97,7 @@ impl UniqueShape {
     ///
     /// This will cause the current shape to be invalidated, and a new [`UniqueShape`] will be returned.
     pub(crate) fn remove_property_transition(&self, key: &PropertyKey) -> Self {
+        changed();
         let mut property_table = self.property_table().borrow_mut();
         let Some((index, _attributes)) = property_table.map.remove(key) else {
             return self.clone();
@@ -136,6 +160,7 @@ impl UniqueShape {
         &self,
         key: &TransitionKey,
     ) -> ChangeTransition<Shape> {
+        changed();
         let mut property_table = self.property_table().borrow_mut();
         let Some((index, slot)) = property_table.map.get_mut(&key.property_key) else {
             unreachable!("Attribute change can only happen on existing property")
@@ -220,6 +245,7 @@ impl UniqueShape {
     ///
     /// This will cause the current shape to be invalidated, and a new [`UniqueShape`] will be returned.
     pub(crate) fn change_prototype_transition(&self, prototype: JsPrototype) -> Self {
+        changed();
         let mut property_table = self.inner.property_table.borrow_mut();
 
         // We need to create a new unique shape,
