@@ -656,3 +656,19 @@ fn native_calls_pass_their_arguments_through_a_reused_buffer() {
         "the buffer is kept for the next call"
     );
 }
+
+#[test]
+fn native_call_arguments_keep_their_order() {
+    run_test_actions([
+        TestAction::assert_eq("Math.atan2(1, 0) > Math.atan2(0, 1)", true),
+        TestAction::assert_eq(
+            "String.prototype.concat.call('a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i')",
+            js_string!("abcdefghi"),
+        ),
+        TestAction::assert_eq("[3, 1, 2].indexOf(2, 1)", 2),
+        TestAction::assert_eq(
+            "String.fromCharCode(...Array.from({ length: 40 }, (_, i) => 65 + i % 26))",
+            js_string!("ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMN"),
+        ),
+    ]);
+}
