@@ -1038,6 +1038,10 @@ impl JsValue {
     }
 
     pub(crate) fn base_class(&self, context: &Context) -> JsResult<JsObject> {
+        // An object is its own base class (one copy, where `variant` would make two).
+        if let Some(object) = self.as_object() {
+            return Ok(object);
+        }
         let constructors = context.intrinsics().constructors();
         match self.variant() {
             JsVariant::Undefined | JsVariant::Null => Err(JsNativeError::typ()

@@ -1696,3 +1696,29 @@ fn strict_equality_of_strings_compares_their_contents() {
         TestAction::assert("!same('undefined', undefined)"),
     ]);
 }
+
+#[test]
+fn property_reads_start_from_the_value_or_its_prototype() {
+    run_test_actions([
+        TestAction::run(
+            "function get(v, k) { return v[k]; }
+             function name(v) { return v.constructor.name; }",
+        ),
+        TestAction::assert_eq("get({ a: 1 }, 'a')", 1),
+        TestAction::assert_eq("get([5, 6], 'length')", 2),
+        TestAction::assert_eq(
+            "name(1.5) + name('s') + name(true) + name(Symbol()) + name(1n)",
+            js_string!("NumberStringBooleanSymbolBigInt"),
+        ),
+        TestAction::assert_eq(
+            "get('abc', 'length') + get(255, 'toString').call(255, 16).length",
+            5,
+        ),
+        TestAction::assert(
+            "(() => { try { get(null, 'a'); } catch (e) { return e instanceof TypeError; } })()",
+        ),
+        TestAction::assert(
+            "(() => { try { name(undefined); } catch (e) { return e instanceof TypeError; } })()",
+        ),
+    ]);
+}
