@@ -672,3 +672,29 @@ fn native_call_arguments_keep_their_order() {
         ),
     ]);
 }
+
+#[test]
+fn global_names_are_read_through_with_and_eval() {
+    run_test_actions([
+        TestAction::run(
+            "var g = 1;
+             function read() { return g; }
+             function fail() { try { return nope; } catch (e) { return e.message; } }",
+        ),
+        TestAction::assert_eq("read()", 1),
+        TestAction::assert_eq("g = 4; read()", 4),
+        // An object environment in between.
+        TestAction::assert_eq("with ({ g: 2 }) { (function () { return g; })() }", 2),
+        TestAction::assert_eq("with ({}) { (function () { return g; })() }", 4),
+        // A sloppy direct eval that declares the name in the function.
+        TestAction::assert_eq("(function () { eval('var g = 3'); return g; })()", 3),
+        TestAction::assert_eq("(function () { eval(''); return g; })()", 4),
+        // Properties of the global object that come and go.
+        TestAction::assert_eq("globalThis.late = 5; (function () { return late; })()", 5),
+        TestAction::assert_eq("fail()", js_string!("nope is not defined")),
+        TestAction::assert_eq(
+            "globalThis.nope = 6; const seen = fail(); delete globalThis.nope; seen + fail()",
+            js_string!("6nope is not defined"),
+        ),
+    ]);
+}

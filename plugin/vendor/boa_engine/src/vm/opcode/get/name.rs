@@ -1,3 +1,5 @@
+use boa_ast::scope::BindingLocator;
+
 use crate::{
     Context, JsResult, JsValue,
     error::JsNativeError,
@@ -50,11 +52,27 @@ impl GetNameGlobal {
         (dst, index, ic_index): (RegisterOperand, IndexOperand, IndexOperand),
         context: &mut Context,
     ) -> JsResult<()> {
-        let mut binding_locator =
-            context.vm.frame().code_block.bindings[usize::from(index)].clone();
-        context.find_runtime_binding(&mut binding_locator)?;
+        // A name the compiler bound to the global object stays bound there unless a
+        // `with` or a sloppy direct `eval` put another environment in between: the
+        // common case reads the global object without copying the binding's locator.
+        let frame = context.vm.frame();
+        let direct = frame.code_block.bindings[usize::from(index)].is_global()
+            && frame
+                .environments
+                .current_declarative_ref(frame.realm.environment())
+                .is_some_and(|env| !env.with() && !env.poisoned());
+        let mut binding_locator = if direct {
+            None
+        } else {
+            let mut binding_locator = frame.code_block.bindings[usize::from(index)].clone();
+            context.find_runtime_binding(&mut binding_locator)?;
+            Some(binding_locator)
+        };
 
-        if binding_locator.is_global() {
+        if binding_locator
+            .as_ref()
+            .is_none_or(BindingLocator::is_global)
+        {
             let object = context.global_object();
 
             let ic = &context.vm.frame().code_block().ic[usize::from(ic_index)];
@@ -87,7 +105,7 @@ impl GetNameGlobal {
 
             let context = &mut InternalMethodPropertyContext::new(context);
             let Some(result) = object.__try_get__(&key, object.clone().into(), context)? else {
-                let name = binding_locator.name().to_std_string_escaped();
+                let name = key.to_string();
                 return Err(JsNativeError::reference()
                     .with_message(format!("{name} is not defined"))
                     .into());
@@ -106,6 +124,9 @@ impl GetNameGlobal {
             return Ok(());
         }
 
+        let binding_locator = binding_locator
+            .take()
+            .expect("a binding that is not global was looked up");
         let result = context.get_binding(&binding_locator)?.ok_or_else(|| {
             let name = binding_locator.name().to_std_string_escaped();
             JsNativeError::reference().with_message(format!("{name} is not defined"))
