@@ -323,6 +323,13 @@ impl JsValue {
         self.0.as_object()
     }
 
+    /// Calls `f` with the object if the value is an object, without the reference count
+    /// traffic of a copy.
+    #[inline]
+    pub(crate) fn with_object<R>(&self, f: impl FnOnce(&JsObject) -> R) -> Option<R> {
+        self.0.with_object(f)
+    }
+
     /// Consumes the value and return the inner object if it was an object.
     ///
     /// # Examples

@@ -694,6 +694,19 @@ impl NanBoxedValue {
         }
     }
 
+    /// Calls `f` with the object this value holds, without counting a reference to it.
+    #[inline(always)]
+    pub(crate) fn with_object<R>(&self, f: impl FnOnce(&JsObject) -> R) -> Option<R> {
+        if self.is_object() {
+            // SAFETY: the tag says the inner address holds a valid, non-null JsObject. The
+            // copy is never dropped, and `f` only borrows it while `self` holds the object.
+            let object = unsafe { self.as_object_unchecked() };
+            Some(f(&object))
+        } else {
+            None
+        }
+    }
+
     /// Returns the value as a boxed [`JsObject`] without checking the inner tag.
     ///
     /// # Safety

@@ -6,7 +6,7 @@ use boa_gc::GcRefCell;
 use boa_macros::{Finalize, Trace};
 
 use crate::{
-    JsString,
+    JsObject, JsString, JsValue,
     object::shape::{
         Shape, WeakShape,
         slot::{Slot, SlotAttributes},
@@ -23,6 +23,10 @@ pub(crate) const PIC_CAPACITY: usize = 4;
 pub(crate) struct CacheEntry {
     /// A weak reference is kept to the shape to avoid the shape preventing deallocation.
     pub(crate) shape: WeakShape,
+    /// The shape's address when the entry was made. While `shape` is alive no other
+    /// shape can have this address, so a live entry is matched without upgrading it.
+    #[unsafe_ignore_trace]
+    pub(crate) shape_addr: usize,
     #[unsafe_ignore_trace]
     pub(crate) slot: Slot,
     /// For a slot in the prototype: the prototype's shape when the entry was made.
@@ -91,6 +95,7 @@ impl InlineCache {
         if entries
             .try_push(CacheEntry {
                 shape: shape.into(),
+                shape_addr: shape.to_addr_usize(),
                 slot,
                 prototype_shape,
             })
@@ -100,6 +105,33 @@ impl InlineCache {
             self.megamorphic.set(true);
             entries.clear();
         }
+    }
+
+    /// Returns the value of an own data property of `object` when its shape is cached.
+    ///
+    /// Unlike [`Self::get`], this takes no reference to any shape and removes no stale
+    /// entry: it answers `None` for a slot in the prototype, an accessor, or an entry
+    /// whose shape has died, and the caller then takes the general path.
+    #[inline]
+    pub(crate) fn get_own_data(&self, object: &JsObject) -> Option<JsValue> {
+        if self.megamorphic.get() {
+            return None;
+        }
+
+        let object = object.borrow();
+        let shape_addr = object.shape().to_addr_usize();
+        let entries = self.entries.borrow();
+        let entry = entries
+            .iter()
+            .find(|entry| entry.shape_addr == shape_addr)?;
+        let own_data = !entry.slot.attributes.in_prototype()
+            && !entry.slot.attributes.is_accessor_descriptor();
+
+        // The address identifies the shape only while the entry's shape is alive.
+        if !own_data || !entry.shape.is_alive() {
+            return None;
+        }
+        Some(object.properties().storage[entry.slot.index as usize].clone())
     }
 
     /// Returns the cached `(Shape, Slot)` if a matching shape exists in the inline cache.

@@ -6,11 +6,15 @@ use crate::{
     builtins::{OrdinaryObject, function::OrdinaryFunction},
     js_string,
     object::{
-        ObjectInitializer, internal_methods::InternalMethodPropertyContext,
-        shape::slot::SlotAttributes,
+        ObjectInitializer,
+        internal_methods::InternalMethodPropertyContext,
+        shape::{WeakShape, slot::SlotAttributes},
     },
     property::{Attribute, PropertyDescriptor, PropertyKey},
-    vm::CodeBlock,
+    vm::{
+        CodeBlock,
+        inline_cache::{CacheEntry, InlineCache},
+    },
 };
 
 #[test]
@@ -464,4 +468,122 @@ fn test_megamorphic_inline_cache() -> JsResult<()> {
     assert!(code.ic[0].megamorphic.get());
 
     Ok(())
+}
+
+#[test]
+fn cached_own_data_reads_follow_every_change_of_the_property() -> JsResult<()> {
+    let context = &mut Context::default();
+    // The same steps on an object with a shared shape and on one whose shape became
+    // unique after many transitions.
+    let result = context.eval(Source::from_bytes(
+        r"
+        function read(o) { return o.x; }
+        function steps(o) {
+            const seen = [read(o), read(o)];
+            o.x = 2;
+            seen.push(read(o));
+            Object.defineProperty(o, 'x', { get() { return 3; }, configurable: true });
+            seen.push(read(o));
+            delete o.x;
+            seen.push(read(o));
+            Object.setPrototypeOf(o, { x: 4 });
+            seen.push(read(o));
+            o.x = 5;
+            seen.push(read(o));
+            return seen.join();
+        }
+        const unique = {};
+        for (let i = 0; i < 1100; i++) unique['k' + i] = i;
+        unique.x = 1;
+        [steps({ x: 1 }), steps(unique)].join(' | ');
+        ",
+    ))?;
+    assert_eq!(result, js_string!("1,1,2,3,,4,5 | 1,1,2,3,,4,5").into());
+    Ok(())
+}
+
+#[test]
+fn cached_global_reads_follow_every_change_of_the_global() -> JsResult<()> {
+    let context = &mut Context::default();
+    let result = context.eval(Source::from_bytes(
+        r"
+        globalThis.g = 1;
+        function read() { return g; }
+        const seen = [read(), read()];
+        g = 2;
+        seen.push(read());
+        Object.defineProperty(globalThis, 'g', { get() { return 3; }, configurable: true });
+        seen.push(read());
+        delete globalThis.g;
+        try { read(); } catch (e) { seen.push(e.name); }
+        globalThis.g = 6;
+        seen.push(read());
+        seen.join();
+        ",
+    ))?;
+    assert_eq!(result, js_string!("1,1,2,3,ReferenceError,6").into());
+    Ok(())
+}
+
+#[test]
+fn cached_reads_survive_shapes_that_died() -> JsResult<()> {
+    let context = &mut Context::default();
+    let function = context.eval(Source::from_bytes("(function (o) { return o.test; })"))?;
+    let (function, code) = get_codeblock(&function).unwrap();
+
+    // Each round's shape dies before the next is made, so the cache keeps entries of
+    // dead shapes whose addresses a new shape may take.
+    for round in 0..64 {
+        let o = ObjectInitializer::new(context)
+            .property(js_string!(format!("p{round}")), 0, Attribute::all())
+            .property(js_string!("test"), round, Attribute::all())
+            .build();
+        for _ in 0..2 {
+            let value = function.call(&JsValue::undefined(), &[o.clone().into()], context)?;
+            assert_eq!(value, JsValue::from(round));
+        }
+        drop(o);
+        boa_gc::force_collect();
+    }
+
+    assert!(!code.ic[0].megamorphic.get());
+    Ok(())
+}
+
+#[test]
+fn an_entry_of_a_dead_shape_never_matches_a_new_shape_at_its_address() {
+    let context = &mut Context::default();
+    let key: PropertyKey = js_string!("test").into();
+
+    let dead = {
+        let o = ObjectInitializer::new(context)
+            .property(js_string!("gone"), 0, Attribute::all())
+            .property(js_string!("test"), 1, Attribute::all())
+            .build();
+        WeakShape::from(o.borrow().shape())
+    };
+    boa_gc::force_collect();
+    assert!(!dead.is_alive());
+
+    let live = ObjectInitializer::new(context)
+        .property(js_string!("test"), 2, Attribute::all())
+        .build();
+    let shape = live.borrow().shape().clone();
+    let slot = shape.lookup(&key).expect("the property should be found");
+
+    // What the cache holds when a new shape is allocated where a dead one was.
+    let ic = InlineCache::new(js_string!("test"));
+    ic.entries.borrow_mut().push(CacheEntry {
+        shape: dead,
+        shape_addr: shape.to_addr_usize(),
+        slot,
+        prototype_shape: None,
+    });
+    assert_eq!(ic.get_own_data(&live), None);
+
+    // The general lookup drops the dead entry; the live one is then found in place.
+    assert!(ic.get(&shape).is_none());
+    assert_eq!(ic.entries.borrow().len(), 0);
+    ic.set(&shape, slot);
+    assert_eq!(ic.get_own_data(&live), Some(JsValue::from(2)));
 }

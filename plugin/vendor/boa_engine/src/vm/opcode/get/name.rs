@@ -73,6 +73,13 @@ impl GetNameGlobal {
             .as_ref()
             .is_none_or(BindingLocator::is_global)
         {
+            let frame = context.vm.frame();
+            let ic = &frame.code_block().ic[usize::from(ic_index)];
+            if let Some(value) = ic.get_own_data(frame.realm.global_object()) {
+                context.vm.set_register(dst.into(), value);
+                return Ok(());
+            }
+
             let object = context.global_object();
 
             let ic = &context.vm.frame().code_block().ic[usize::from(ic_index)];

@@ -234,7 +234,13 @@ impl GetPropertyByName {
         (dst, object, index): (RegisterOperand, RegisterOperand, IndexOperand),
         context: &mut Context,
     ) -> JsResult<()> {
-        let object = context.vm.get_register(object.into()).clone();
+        let object = context.vm.get_register(object.into());
+        let ic = &context.vm.frame().code_block().ic[usize::from(index)];
+        if let Some(Some(value)) = object.with_object(|object| ic.get_own_data(object)) {
+            context.vm.set_register(dst.into(), value);
+            return Ok(());
+        }
+        let object = object.clone();
         get_by_name::<false>((dst, &object, &object, index), context)
     }
 }
