@@ -83,6 +83,11 @@ impl InlineCache {
         let mut entries = self.entries.borrow_mut();
 
         let prototype_shape = if slot.attributes.contains(SlotAttributes::PROTOTYPE) {
+            // A unique shape takes a new own property in place: one that shadows the
+            // prototype's would leave the entry pointing at the prototype's slot.
+            if shape.is_unique() {
+                return;
+            }
             let Some(prototype) = shape.prototype() else {
                 return;
             };

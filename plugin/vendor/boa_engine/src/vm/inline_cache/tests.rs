@@ -477,8 +477,10 @@ fn cached_own_data_reads_follow_every_change_of_the_property() -> JsResult<()> {
     // unique after many transitions.
     let result = context.eval(Source::from_bytes(
         r"
-        function read(o) { return o.x; }
         function steps(o) {
+            // A read site of its own for each object, so that neither sees the
+            // other's shapes.
+            const read = new Function('o', 'return o.x;');
             const seen = [read(o), read(o)];
             o.x = 2;
             seen.push(read(o));
@@ -586,4 +588,42 @@ fn an_entry_of_a_dead_shape_never_matches_a_new_shape_at_its_address() {
     assert_eq!(ic.entries.borrow().len(), 0);
     ic.set(&shape, slot);
     assert_eq!(ic.get_own_data(&live), Some(JsValue::from(2)));
+}
+
+#[test]
+fn an_own_property_shadows_a_cached_prototype_property_of_a_unique_shape() -> JsResult<()> {
+    let context = &mut Context::default();
+    // The global object's shape is unique, and so is that of an object after many
+    // transitions: both take new own properties without changing their shape.
+    let result = context.eval(Source::from_bytes(
+        r"
+        const o = {};
+        for (let i = 0; i < 1100; i++) o['k' + i] = i;
+        Object.setPrototypeOf(o, { x: 4 });
+        const read = new Function('o', 'return o.x;');
+        const seen = [read(o), read(o)];
+        o.x = 5;
+        seen.push(read(o));
+
+        const global = new Function('return typeof hasOwnProperty;');
+        seen.push(global(), global());
+        globalThis.hasOwnProperty = 6;
+        seen.push(global());
+
+        let written = 0;
+        Object.setPrototypeOf(o, { set y(v) { written = v; } });
+        const write = new Function('o', 'v', 'o.y = v;');
+        write(o, 7);
+        write(o, 8);
+        Object.defineProperty(o, 'y', { value: 0, writable: true });
+        write(o, 9);
+        seen.push(written, o.y);
+        seen.join();
+        ",
+    ))?;
+    assert_eq!(
+        result,
+        js_string!("4,4,5,function,function,number,8,9").into()
+    );
+    Ok(())
 }
