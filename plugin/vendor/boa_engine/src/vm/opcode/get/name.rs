@@ -1,5 +1,3 @@
-use boa_ast::scope::BindingLocator;
-
 use crate::{
     Context, JsResult, JsValue,
     error::JsNativeError,
@@ -61,83 +59,70 @@ impl GetNameGlobal {
                 .environments
                 .current_declarative_ref(frame.realm.environment())
                 .is_some_and(|env| !env.with() && !env.poisoned());
-        let mut binding_locator = if direct {
-            None
-        } else {
+        if !direct {
             let mut binding_locator = frame.code_block.bindings[usize::from(index)].clone();
             context.find_runtime_binding(&mut binding_locator)?;
-            Some(binding_locator)
-        };
-
-        if binding_locator
-            .as_ref()
-            .is_none_or(BindingLocator::is_global)
-        {
-            let frame = context.vm.frame();
-            let ic = &frame.code_block().ic[usize::from(ic_index)];
-            if let Some(value) = ic.get_own_data(frame.realm.global_object()) {
-                context.vm.set_register(dst.into(), value);
-                return Ok(());
-            }
-
-            let object = context.global_object();
-
-            let ic = &context.vm.frame().code_block().ic[usize::from(ic_index)];
-
-            let object_borrowed = object.borrow();
-            if let Some((shape, slot)) = ic.get(object_borrowed.shape()) {
-                let mut result = if slot.attributes.contains(SlotAttributes::PROTOTYPE) {
-                    let prototype = shape.prototype().expect("prototype should have value");
-                    let prototype = prototype.borrow();
-                    prototype.properties().storage[slot.index as usize].clone()
-                } else {
-                    object_borrowed.properties().storage[slot.index as usize].clone()
-                };
-
-                drop(object_borrowed);
-                if slot.attributes.has_get() && result.is_object() {
-                    result = result.as_object().expect("should contain getter").call(
-                        &object.clone().into(),
-                        &[],
-                        context,
-                    )?;
-                }
+            if !binding_locator.is_global() {
+                let result = context.get_binding(&binding_locator)?.ok_or_else(|| {
+                    let name = binding_locator.name().to_std_string_escaped();
+                    JsNativeError::reference().with_message(format!("{name} is not defined"))
+                })?;
                 context.vm.set_register(dst.into(), result);
                 return Ok(());
             }
+        }
 
-            drop(object_borrowed);
+        let frame = context.vm.frame();
+        let ic = &frame.code_block().ic[usize::from(ic_index)];
+        if let Some(value) = ic.get_own_data(frame.realm.global_object()) {
+            context.vm.set_register(dst.into(), value);
+            return Ok(());
+        }
 
-            let key: PropertyKey = ic.name.clone().into();
+        let object = context.global_object();
 
-            let context = &mut InternalMethodPropertyContext::new(context);
-            let Some(result) = object.__try_get__(&key, object.clone().into(), context)? else {
-                let name = key.to_string();
-                return Err(JsNativeError::reference()
-                    .with_message(format!("{name} is not defined"))
-                    .into());
+        let object_borrowed = object.borrow();
+        if let Some((shape, slot)) = ic.get(object_borrowed.shape()) {
+            let mut result = if slot.attributes.contains(SlotAttributes::PROTOTYPE) {
+                let prototype = shape.prototype().expect("prototype should have value");
+                let prototype = prototype.borrow();
+                prototype.properties().storage[slot.index as usize].clone()
+            } else {
+                object_borrowed.properties().storage[slot.index as usize].clone()
             };
 
-            // Cache the property.
-            let slot = *context.slot();
-            if slot.is_cacheable() {
-                let ic = &context.vm.frame().code_block.ic[usize::from(ic_index)];
-                let object_borrowed = object.borrow();
-                let shape = object_borrowed.shape();
-                ic.set(shape, slot);
+            drop(object_borrowed);
+            if slot.attributes.has_get() && result.is_object() {
+                result = result.as_object().expect("should contain getter").call(
+                    &object.clone().into(),
+                    &[],
+                    context,
+                )?;
             }
-
             context.vm.set_register(dst.into(), result);
             return Ok(());
         }
 
-        let binding_locator = binding_locator
-            .take()
-            .expect("a binding that is not global was looked up");
-        let result = context.get_binding(&binding_locator)?.ok_or_else(|| {
-            let name = binding_locator.name().to_std_string_escaped();
-            JsNativeError::reference().with_message(format!("{name} is not defined"))
-        })?;
+        drop(object_borrowed);
+
+        let key: PropertyKey = ic.name.clone().into();
+
+        let context = &mut InternalMethodPropertyContext::new(context);
+        let Some(result) = object.__try_get__(&key, object.clone().into(), context)? else {
+            let name = key.to_string();
+            return Err(JsNativeError::reference()
+                .with_message(format!("{name} is not defined"))
+                .into());
+        };
+
+        // Cache the property.
+        let slot = *context.slot();
+        if slot.is_cacheable() {
+            let ic = &context.vm.frame().code_block.ic[usize::from(ic_index)];
+            let object_borrowed = object.borrow();
+            let shape = object_borrowed.shape();
+            ic.set(shape, slot);
+        }
 
         context.vm.set_register(dst.into(), result);
         Ok(())
