@@ -15,7 +15,7 @@ A build of Worklet on stock Boa 0.22 (the engine without its speed patches, for 
 "before" figures of a Boa patch) comes from a worktree with those patches reverted:
 
     git worktree add --detach /tmp/stock HEAD && cd /tmp/stock
-    for p in $(seq 19 -1 4); do p=$(printf %04d $p)
+    for p in $(seq 20 -1 4); do p=$(printf %04d $p)
         git apply -R -p1 --directory=plugin/vendor/boa_engine plugin/vendor/patches/$p-*.patch
     done
     cargo build --release -p worklet --bin worklet    # /tmp/stock/target/release/worklet
