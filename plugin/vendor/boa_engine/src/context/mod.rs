@@ -42,6 +42,8 @@ use crate::context::time::StdClock;
 pub use time::Clock;
 
 mod hooks;
+mod interrupt;
+pub use interrupt::InterruptHandle;
 #[cfg(feature = "intl")]
 pub(crate) mod icu;
 pub mod intrinsics;
@@ -623,6 +625,20 @@ impl Context {
     #[must_use]
     pub const fn loop_iteration_budget(&self) -> u64 {
         self.vm.loop_iteration_budget
+    }
+
+    /// Makes `handle` the one that stops this context's JavaScript from another
+    /// thread (see [`InterruptHandle`]). A context starts with a handle of its own.
+    #[inline]
+    pub fn set_interrupt_handle(&mut self, handle: InterruptHandle) {
+        self.vm.interrupt = handle;
+    }
+
+    /// A clone of the handle that stops this context's JavaScript from another thread.
+    #[inline]
+    #[must_use]
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        self.vm.interrupt.clone()
     }
 
     /// Returns `true` if this context can be suspended by an `Atomics.wait` call.

@@ -318,6 +318,10 @@ pub enum RuntimeLimitError {
     /// Error for reaching the maximum stack size
     #[error("reached the maximum stack size on this execution")]
     StackSize,
+    /// Error for an execution stopped from another thread
+    /// (see [`InterruptHandle`](crate::context::InterruptHandle)).
+    #[error("the execution was interrupted")]
+    Interrupted,
 }
 
 /// Internal panic error.

@@ -87,6 +87,9 @@ pub struct Vm {
     /// frame (see [`Context::set_loop_iteration_budget`]). [`u64::MAX`] means no budget.
     pub(crate) loop_iteration_budget: u64,
 
+    /// Set by another thread to stop the running code (see [`Context::set_interrupt_handle`]).
+    pub(crate) interrupt: crate::context::InterruptHandle,
+
     /// This is used to assign a native (rust) function as the active function,
     /// because we don't push a frame for them.
     pub(crate) native_active_function: Option<JsObject>,
@@ -445,6 +448,7 @@ impl Vm {
             pending_exception: None,
             runtime_limits: RuntimeLimits::default(),
             loop_iteration_budget: u64::MAX,
+            interrupt: crate::context::InterruptHandle::new(),
             native_active_function: None,
             host_call_depth: 0,
             shadow_stack: ShadowStack::default(),
@@ -1055,6 +1059,10 @@ impl Context {
         // Must throw if the stack size exceeds the defined maximum length.
         if self.vm.runtime_limits.stack_size_limit() <= self.vm.stack.stack.len() {
             return Err(RuntimeLimitError::StackSize.into());
+        }
+        // Must throw if another thread asked to stop the running code.
+        if self.vm.interrupt.take() {
+            return Err(RuntimeLimitError::Interrupted.into());
         }
 
         Ok(())

@@ -351,6 +351,88 @@ fn loop_iteration_budget_spans_call_frames() {
 }
 
 #[test]
+fn an_interrupt_stops_a_loop_once() {
+    run_test_actions([
+        TestAction::inspect_context(|context| context.interrupt_handle().interrupt()),
+        TestAction::assert_runtime_limit_error("for (;;) {}", RuntimeLimitError::Interrupted),
+        // The request was taken: the context runs normally again.
+        TestAction::assert_eq("let n = 0; for (let i = 0; i < 10; ++i) { n += i } n", 45),
+        // A withdrawn request stops nothing.
+        TestAction::inspect_context(|context| {
+            let handle = context.interrupt_handle();
+            handle.interrupt();
+            assert!(handle.is_requested());
+            handle.clear();
+        }),
+        TestAction::assert_eq("[1, 2, 3].map((x) => x * 2).join()", js_str!("2,4,6")),
+    ]);
+}
+
+#[test]
+fn an_interrupt_stops_calls_that_never_loop_and_cannot_be_caught() {
+    run_test_actions([
+        TestAction::run("function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) }"),
+        TestAction::inspect_context(|context| context.interrupt_handle().interrupt()),
+        TestAction::assert_runtime_limit_error("fib(10)", RuntimeLimitError::Interrupted),
+        TestAction::inspect_context(|context| context.interrupt_handle().interrupt()),
+        // No catch or finally block runs: the error unwinds every frame.
+        TestAction::assert_runtime_limit_error(
+            "let seen = []; try { fib(10) } catch { seen.push('catch') } finally { seen.push('finally') }",
+            RuntimeLimitError::Interrupted,
+        ),
+        TestAction::assert_eq("seen.length", 0),
+        // A call of a native function is a check too.
+        TestAction::inspect_context(|context| context.interrupt_handle().interrupt()),
+        TestAction::assert_runtime_limit_error(
+            "[1, 2, 3].forEach((x) => x)",
+            RuntimeLimitError::Interrupted,
+        ),
+    ]);
+}
+
+#[test]
+fn an_interrupt_from_another_thread_stops_a_running_script() {
+    let mut context = Context::default();
+    let handle = crate::context::InterruptHandle::new();
+    context.set_interrupt_handle(handle.clone());
+    for source in [
+        "for (;;) {}",
+        "(function f(n) { return n < 2 ? n : f(n - 1) + f(n - 2) })(200)",
+    ] {
+        let interrupter = {
+            let handle = handle.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                handle.interrupt();
+            })
+        };
+        let error = context.eval(Source::from_bytes(source)).expect_err(source);
+        interrupter.join().expect("the interrupting thread ends");
+        assert!(
+            matches!(
+                error.as_engine(),
+                Some(crate::error::EngineError::RuntimeLimit(
+                    RuntimeLimitError::Interrupted
+                ))
+            ),
+            "{source}: {error}"
+        );
+        assert!(
+            !handle.is_requested(),
+            "{source}: the request is taken once"
+        );
+    }
+    // The clone the context hands out is the handle it was given.
+    context.interrupt_handle().interrupt();
+    assert!(handle.is_requested());
+    handle.clear();
+    assert_eq!(
+        context.eval(Source::from_bytes("2 + 2")).expect("runs"),
+        JsValue::new(4)
+    );
+}
+
+#[test]
 fn loop_runtime_limit() {
     run_test_actions([
         TestAction::assert_eq(

@@ -16,6 +16,9 @@ impl IncrementLoopIteration {
             return Err(RuntimeLimitError::LoopIterationBudget.into());
         }
         context.vm.loop_iteration_budget = budget - 1;
+        if context.vm.interrupt.take() {
+            return Err(RuntimeLimitError::Interrupted.into());
+        }
 
         let max = context.vm.runtime_limits.loop_iteration_limit();
         let frame = context.vm.frame_mut();
