@@ -11,7 +11,7 @@ use super::{Failure, load_modules};
 const CHECK_SAMPLE_RATE: f64 = 48_000.0;
 
 pub(crate) fn run(args: &CheckArgs, stdout: &mut dyn Write) -> Result<(), Failure> {
-    let mut realm = load_modules(&args.modules, args.root.as_deref(), CHECK_SAMPLE_RATE)?;
+    let mut realm = load_modules(&args.modules, args.root.as_deref(), CHECK_SAMPLE_RATE, None)?;
     let described = realm.describe()?;
     let processors: Vec<Value> = described
         .as_array()

@@ -6,12 +6,17 @@
 //! [`CHILD_ENV`] set. That engine process caps its own memory (see
 //! [`crate::sys::limits`]) before it reads a module, renders as usual, and writes
 //! heartbeat lines to its stderr while it loads and renders. The supervisor
-//! relays its stdout and stderr (without the heartbeats), kills it when no
-//! heartbeat has come for `--deadline` seconds, and turns its death into one
-//! located line:
+//! relays its stdout and stderr (without the heartbeats). When no heartbeat has
+//! come for `--deadline` seconds, it asks the engine process (a line on its
+//! stdin) to interrupt the script where it runs: the script throws there, located,
+//! the render goes on in silence as after any processor error, and the engine
+//! process ends with [`EXIT_ENGINE_DIED`] and the place. A script stuck in
+//! native code cannot be interrupted: after [`INTERRUPT_GRACE`] without a
+//! heartbeat, the supervisor kills it. Either way the outcome is one line:
 //!
 //! ```text
-//! loop.js: stopped: no render quantum finished for 5 s (at frame 12800); the engine process was killed
+//! fib.js: stopped: no render quantum finished for 5 s at fib.js:1:54 (frame 12928); the script was interrupted
+//! regex.js: stopped: no render quantum finished for 5 s (at frame 0) in native code, which cannot be interrupted; the engine process was killed
 //! bomb.js: out of memory (cap 1024 MiB) at frame 128; the engine process was stopped
 //! deep.js: crashed: stack overflow while loading the modules
 //! ```
@@ -23,12 +28,17 @@ use std::collections::VecDeque;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::time::{Duration, Instant};
 
+use boa_engine::context::InterruptHandle;
+
 use super::Failure;
 use super::args::RenderArgs;
+use crate::engine::error::WATCHDOG_STOPPED;
+use crate::engine::{MainEvent, TimedEvent};
+pub(crate) use crate::render::engine_process::INTERRUPT_GRACE;
 
 /// Set in the engine process's environment: run the render here, capped.
 pub const CHILD_ENV: &str = "WORKLET_ENGINE_CHILD";
@@ -45,27 +55,71 @@ const BEAT_EVERY: Duration = Duration::from_millis(100);
 const POLL: Duration = Duration::from_millis(20);
 /// Lines of the engine process's stderr kept to tell why it died.
 const KEPT_LINES: usize = 32;
+/// The line on the engine process's stdin that interrupts its script.
+const INTERRUPT: &str = "interrupt";
 
 /// Whether this process is an engine process started by [`run`].
 pub(crate) fn in_engine_process() -> bool {
     std::env::var_os(CHILD_ENV).is_some()
 }
 
-/// The engine-process side: heartbeats on stderr, at most every [`BEAT_EVERY`].
+/// The engine-process side: heartbeats on stderr, at most every [`BEAT_EVERY`],
+/// and the supervisor's interrupt, read from stdin by a thread of its own.
 pub(crate) struct Heartbeat {
     last: Option<Instant>,
+    interrupt: InterruptHandle,
 }
 
 impl Heartbeat {
-    /// In an engine process, caps its memory and returns the heartbeat; `None`
-    /// when this is not an engine process.
+    /// In an engine process, caps its memory, starts listening for the
+    /// supervisor's interrupt and returns the heartbeat; `None` when this is not
+    /// an engine process.
     pub(crate) fn start(args: &RenderArgs) -> Result<Option<Self>, Failure> {
         if !in_engine_process() {
             return Ok(None);
         }
         crate::sys::limits::cap_memory(args.memory_cap << 20)
             .map_err(|e| Failure::io(format!("--memory-cap: cannot cap the engine process: {e}")))?;
-        Ok(Some(Self { last: None }))
+        let interrupt = InterruptHandle::new();
+        let listener = interrupt.clone();
+        std::thread::Builder::new()
+            .name("worklet-interrupt".into())
+            .spawn(move || {
+                for line in std::io::stdin().lock().lines() {
+                    match line {
+                        Ok(line) if line == INTERRUPT => listener.interrupt(),
+                        Ok(_) => {}
+                        Err(_) => break,
+                    }
+                }
+            })
+            .map_err(|e| Failure::io(format!("--isolated: cannot listen to the supervisor: {e}")))?;
+        Ok(Some(Self { last: None, interrupt }))
+    }
+
+    /// The handle the supervisor's interrupt trips (for the realm).
+    pub(crate) fn interrupt_handle(&self) -> InterruptHandle {
+        self.interrupt.clone()
+    }
+
+    /// The render's outcome once its outputs are written: the engine process's
+    /// own death line when the supervisor's interrupt stopped the script.
+    pub(crate) fn judge(&self, args: &RenderArgs, events: &[TimedEvent]) -> Result<(), Failure> {
+        let stopped = events.iter().find_map(|timed| match &timed.event {
+            MainEvent::Processorerror { message, filename, lineno, colno } if message.ends_with(WATCHDOG_STOPPED) => {
+                Some((timed.frame, format!("{filename}:{lineno}:{colno}")))
+            }
+            _ => None,
+        });
+        let Some((frame, at)) = stopped else { return Ok(()) };
+        let module = args.modules.first().map(|m| m.display().to_string()).unwrap_or_default();
+        Err(Failure {
+            status: EXIT_ENGINE_DIED,
+            message: format!(
+                "{module}: stopped: no render quantum finished for {} s at {at} (frame {frame}); the script was interrupted",
+                args.deadline
+            ),
+        })
     }
 
     /// Says that the modules are loading.
@@ -136,7 +190,7 @@ pub(crate) fn run(
     let mut child = Command::new(&exe)
         .args(argv.iter().skip(1))
         .env(CHILD_ENV, "1")
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -150,6 +204,8 @@ pub(crate) fn run(
         progress: Progress { rendering: false, frame: 0 },
         last_beat: Instant::now(),
         kept: VecDeque::new(),
+        stdin: child.stdin.take(),
+        interrupted: None,
     };
     let outcome = supervisor.watch(&mut child, &receiver, deadline, stdout, stderr);
     for relay in relays {
@@ -167,7 +223,9 @@ pub(crate) fn run(
             };
             Err(Failure {
                 status: EXIT_ENGINE_DIED,
-                message: format!("{module}: stopped: {what}; the engine process was killed"),
+                message: format!(
+                    "{module}: stopped: {what} in native code, which cannot be interrupted; the engine process was killed"
+                ),
             })
         }
     }
@@ -182,6 +240,10 @@ struct Supervisor {
     progress: Progress,
     last_beat: Instant,
     kept: VecDeque<String>,
+    /// The engine process's stdin, for the interrupt.
+    stdin: Option<ChildStdin>,
+    /// When the script was interrupted, until a heartbeat comes again.
+    interrupted: Option<Instant>,
 }
 
 impl Supervisor {
@@ -201,10 +263,22 @@ impl Supervisor {
             if let Ok(Some(status)) = child.try_wait() {
                 return Outcome::Exited(status);
             }
-            if self.last_beat.elapsed() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Outcome::Killed;
+            if self.last_beat.elapsed() <= deadline {
+                continue;
+            }
+            match self.interrupted {
+                None => {
+                    // Whether it is heard or not, the grace below bounds the wait.
+                    let _ =
+                        self.stdin.as_mut().map(|stdin| writeln!(stdin, "{INTERRUPT}").and_then(|()| stdin.flush()));
+                    self.interrupted = Some(Instant::now());
+                }
+                Some(since) if since.elapsed() > INTERRUPT_GRACE => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Outcome::Killed;
+                }
+                Some(_) => {}
             }
         }
     }
@@ -230,6 +304,7 @@ impl Supervisor {
             Relay::Beat(progress) => {
                 self.progress = progress;
                 self.last_beat = Instant::now();
+                self.interrupted = None;
             }
         }
     }

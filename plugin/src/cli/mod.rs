@@ -25,6 +25,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use boa_engine::context::InterruptHandle;
 use clap::Parser;
 
 use crate::engine::{Realm, RealmConfig, ScriptError};
@@ -104,9 +105,17 @@ where
 ///
 /// Imports may read module files inside `root`, or, without one, inside the
 /// deepest folder that holds every module.
-pub(crate) fn load_modules(modules: &[PathBuf], root: Option<&Path>, sample_rate: f64) -> Result<Realm, Failure> {
+///
+/// `interrupt` stops the realm's script from another thread (the engine
+/// process's watchdog, see [`isolated`]).
+pub(crate) fn load_modules(
+    modules: &[PathBuf],
+    root: Option<&Path>,
+    sample_rate: f64,
+    interrupt: Option<InterruptHandle>,
+) -> Result<Realm, Failure> {
     let module_roots = module_roots(modules, root)?;
-    let config = RealmConfig { module_roots, ..RealmConfig::new(sample_rate) };
+    let config = RealmConfig { module_roots, interrupt, ..RealmConfig::new(sample_rate) };
     let mut realm = Realm::new(&config)?;
     for module in modules {
         realm.add_module_file(module)?;

@@ -89,7 +89,8 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
     if let Some(heartbeat) = &mut heartbeat {
         heartbeat.loading(stderr);
     }
-    let realm = load_modules(&args.modules, args.root.as_deref(), sample_rate)?;
+    let interrupt = heartbeat.as_ref().map(Heartbeat::interrupt_handle);
+    let realm = load_modules(&args.modules, args.root.as_deref(), sample_rate, interrupt)?;
     if let Some(heartbeat) = &mut heartbeat {
         heartbeat.loaded(stderr);
     }
@@ -160,7 +161,10 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
                 .map_err(|e| Failure::io(format!("{target}: {e}")))?;
         }
     }
-    Ok(())
+    match &heartbeat {
+        Some(heartbeat) => heartbeat.judge(args, &rendered.events),
+        None => Ok(()),
+    }
 }
 
 /// The MIDI file's events and the host's timeline: known when any of `--midi`,

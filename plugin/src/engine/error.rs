@@ -119,10 +119,18 @@ fn name_and_message(error: &JsError, context: &mut Context) -> (String, String) 
     }
 }
 
+/// How Boa words a stop asked for through the realm's interrupt handle.
+const INTERRUPTED: &str = "RuntimeLimitError: the execution was interrupted";
+/// The message of the error a watchdog's interrupt throws where the script was
+/// (see [`crate::engine::RealmConfig::interrupt`]).
+pub const WATCHDOG_STOPPED: &str = "the watchdog stopped the script: it ran past the engine's deadline";
+
 /// Boa's runtime-limit errors, worded for processor authors. The engine's own
 /// uncatchable errors (wasm past its deadline) carry their wording already.
 fn runaway_message(message: &str) -> String {
-    if let Some(rest) = message.strip_prefix("RuntimeLimitError: ") {
+    if message == INTERRUPTED {
+        WATCHDOG_STOPPED.to_owned()
+    } else if let Some(rest) = message.strip_prefix("RuntimeLimitError: ") {
         format!("{rest} (runaway guard: the script was stopped)")
     } else if let Some(rest) = message.strip_prefix("EnginePanic: ") {
         rest.to_owned()

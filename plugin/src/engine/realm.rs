@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
+use boa_engine::context::InterruptHandle;
 use boa_engine::object::builtins::JsArray;
 use boa_engine::{Context, JsError, JsNativeError, JsObject, JsResult, JsString, JsValue, Script, Source};
 
@@ -127,6 +128,10 @@ pub struct RealmConfig {
     pub recursion_limit: usize,
     /// What the realm's WebAssembly may use.
     pub wasm: super::wasm::WasmLimits,
+    /// Stops the realm's JavaScript from another thread (a watchdog): the code
+    /// running then throws an uncatchable `RangeError` at its next loop iteration
+    /// or call, located there. `None`: only the realm's own thread holds one.
+    pub interrupt: Option<InterruptHandle>,
 }
 
 impl RealmConfig {
@@ -139,6 +144,7 @@ impl RealmConfig {
             loop_budget: DEFAULT_LOOP_BUDGET,
             recursion_limit: DEFAULT_RECURSION_LIMIT,
             wasm: super::wasm::WasmLimits::default(),
+            interrupt: None,
         }
     }
 }
@@ -176,6 +182,9 @@ impl Realm {
             .job_executor(jobs)
             .build()
             .map_err(|e| ScriptError::new("Error", e.to_string()))?;
+        if let Some(handle) = &config.interrupt {
+            context.set_interrupt_handle(handle.clone());
+        }
         let limits = context.runtime_limits_mut();
         limits.set_loop_iteration_limit(config.loop_limit);
         limits.set_recursion_limit(config.recursion_limit);

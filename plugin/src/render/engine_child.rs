@@ -12,6 +12,8 @@ use std::sync::Arc;
 use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
+use boa_engine::context::InterruptHandle;
+
 use super::config::{PARAM_SLOTS, PipelineConfig};
 use super::engine_wire::{FromEngine, Line, Report, Setup, ToEngine, read_line, write_line};
 use super::generation_memory::GenerationMemory;
@@ -81,7 +83,8 @@ fn run() -> io::Result<()> {
     let (ready_tx, ready_rx) = channel();
     let control = memory.control();
     let shared = Shared { config, params: params.clone(), telemetry: telemetry.clone(), stats: stats.clone() };
-    let render = start(setup.generation, setup.recipe, router, shared, &memory, ready_tx)?;
+    let interrupt = InterruptHandle::new();
+    let render = start(setup.generation, setup.recipe, router, shared, &memory, ready_tx, Some(interrupt.clone()))?;
 
     let reader_control = control.clone();
     let reader_params = params.clone();
@@ -94,6 +97,7 @@ fn run() -> io::Result<()> {
                     }
                 }
                 Line::Value(ToEngine::Request { slot, value }) => reader_params.request(slot, f32::from_bits(value)),
+                Line::Value(ToEngine::Interrupt) => interrupt.interrupt(),
                 Line::Bad => {}
                 Line::End => break,
             }

@@ -7,8 +7,11 @@
 //! The relay threads carry the rest: port messages both ways through bounded
 //! queues (full: dropped and counted), GUI parameter requests, and the render
 //! thread's telemetry. The control thread watches the process: a death (crash,
-//! memory cap) or a build or quantum that runs past the deadline (then it kills
-//! the process) becomes one message naming what happened.
+//! memory cap) or a build or quantum that runs past the deadline becomes one
+//! message naming what happened. Past the deadline, the script is first
+//! interrupted where it runs (its error names the line); a quantum is then
+//! killed with its process, a build fails with that error. Native code that
+//! cannot be interrupted is killed after [`INTERRUPT_GRACE`].
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, BufWriter};
@@ -28,6 +31,7 @@ use super::generation_memory::{Control, GenerationMemory};
 use super::link::GenerationLink;
 use super::worker::{Ready, Recipe, Shared, layout};
 use crate::engine::ScriptError;
+use crate::engine::error::WATCHDOG_STOPPED;
 use crate::port::{DropCounters, ToMain, ToRealm};
 
 /// Set in an engine process's environment; [`GENERATION`] runs one generation.
@@ -38,6 +42,9 @@ pub const GENERATION: &str = "generation";
 const RELAY_EVERY: Duration = Duration::from_millis(2);
 /// Lines of the engine process's stderr kept to tell why it died.
 const KEPT_LINES: usize = 32;
+/// How long an interrupted script has to report where it was before its
+/// process is killed without that (it is stuck in native code).
+pub const INTERRUPT_GRACE: Duration = Duration::from_millis(500);
 
 /// What the relays learned about the engine process.
 #[derive(Default)]
@@ -45,6 +52,17 @@ struct Progress {
     built: AtomicBool,
     /// How long its quantum in progress had been running at the last report (ns).
     running_ns: AtomicU64,
+    /// Set by the control thread: the relay tells the engine process to interrupt.
+    interrupt: AtomicBool,
+    /// Where the interrupt stopped the script (`file:line:col`), once it said so.
+    stopped_at: Mutex<Option<String>>,
+}
+
+/// A deadline that passed: what ran too long, and since when it is interrupted.
+struct Overdue {
+    what: String,
+    since: Instant,
+    building: bool,
 }
 
 /// One generation's engine process, seen from the control thread.
@@ -59,6 +77,8 @@ pub(crate) struct EngineChild {
     memory_file: PathBuf,
     started: Instant,
     engine: EngineProcess,
+    /// Its build or quantum ran past the deadline and was interrupted.
+    overdue: Option<Overdue>,
     /// Why it ended, once it did.
     ended: Option<Ended>,
 }
@@ -142,7 +162,7 @@ pub(crate) fn spawn(
     let stderr = Arc::new(Mutex::new(VecDeque::new()));
     let quit = Arc::new(AtomicBool::new(false));
     let relays = vec![
-        relay_to_engine(id, stdin, setup, from_main, shared.clone(), quit.clone())?,
+        relay_to_engine(id, stdin, setup, from_main, shared.clone(), quit.clone(), progress.clone())?,
         relay_from_engine(id, stdout, to_main, counters, shared.clone(), ready, progress.clone())?,
         keep_stderr(id, stderr_pipe, stderr.clone())?,
     ];
@@ -159,6 +179,7 @@ pub(crate) fn spawn(
         memory_file,
         started: Instant::now(),
         engine,
+        overdue: None,
         ended: None,
     };
     Ok((child, Box::new(link), control))
@@ -206,18 +227,39 @@ impl EngineChild {
         self.ended.get_or_insert(Ended::Finished);
     }
 
+    /// Interrupts a build or quantum that ran past the deadline; kills the
+    /// process once the script said where it was stopped, or after
+    /// [`INTERRUPT_GRACE`] without that. A build that the interrupt stopped fails
+    /// with its located error and its process ends by itself.
     fn watchdog(&mut self) -> Option<Ended> {
+        let built = self.progress.built.load(Ordering::Acquire);
+        if let Some(overdue) = &self.overdue {
+            if overdue.building && built {
+                self.overdue = None;
+                return None;
+            }
+            let at = self.progress.stopped_at.lock().unwrap_or_else(PoisonError::into_inner).take();
+            if at.is_none() && overdue.since.elapsed() < INTERRUPT_GRACE {
+                return None;
+            }
+            let at =
+                at.map_or_else(|| " in native code, which cannot be interrupted".to_owned(), |at| format!(" at {at}"));
+            let what = format!("{}{at}; the engine process was killed", overdue.what);
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            return Some(Ended::Died(what));
+        }
         let deadline = self.engine.deadline;
         let seconds = deadline.as_secs_f64();
-        let what = if !self.progress.built.load(Ordering::Acquire) {
+        let what = if !built {
             (self.started.elapsed() > deadline).then(|| format!("stopped: the build ran for more than {seconds} s"))
         } else {
             let running = Duration::from_nanos(self.progress.running_ns.load(Ordering::Relaxed));
             (running > deadline).then(|| format!("stopped: process() ran for more than {seconds} s"))
         }?;
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        Some(Ended::Died(format!("{what}; the engine process was killed")))
+        self.progress.interrupt.store(true, Ordering::Release);
+        self.overdue = Some(Overdue { what, since: Instant::now(), building: !built });
+        None
     }
 
     fn judge(&self, status: ExitStatus) -> Ended {
@@ -300,6 +342,7 @@ fn relay_to_engine(
     mut from_main: Consumer<ToRealm>,
     shared: Shared,
     quit: Arc<AtomicBool>,
+    progress: Arc<Progress>,
 ) -> std::io::Result<JoinHandle<()>> {
     std::thread::Builder::new().name(format!("worklet-engine-{id}-in")).spawn(move || {
         let mut out = BufWriter::with_capacity(1 << 16, stdin);
@@ -309,6 +352,9 @@ fn relay_to_engine(
         }
         drop(setup);
         while !quit.load(Ordering::Acquire) {
+            if progress.interrupt.swap(false, Ordering::AcqRel) && write_line(&mut out, &ToEngine::Interrupt).is_err() {
+                return;
+            }
             while let Ok(message) = from_main.pop() {
                 if write_line(&mut out, &ToEngine::Port(message)).is_err() {
                     return;
@@ -348,6 +394,11 @@ fn relay_from_engine(
                     let _ = ready.send((id, built));
                 }
                 Line::Value(FromEngine::Port(message)) => {
+                    if let ToMain::ProcessorError(error) = &message
+                        && error.message == WATCHDOG_STOPPED
+                    {
+                        *progress.stopped_at.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.location());
+                    }
                     if to_main.push(message).is_err() {
                         counters.count_to_main(1);
                     }

@@ -52,6 +52,9 @@ pub(crate) enum ToEngine {
     Port(ToRealm),
     /// The GUI set a slot (ramped over one quantum, as in process); `f32` bits.
     Request { slot: usize, value: u32 },
+    /// The watchdog's deadline passed: stop the script where it runs (it throws,
+    /// located there), before the process is killed.
+    Interrupt,
 }
 
 /// Engine process → plugin.
@@ -153,6 +156,7 @@ mod tests {
         wire.extend(std::iter::repeat_n(b'x', MAX_LINE + 10));
         wire.push(b'\n');
         write_line(&mut wire, &ToEngine::Request { slot: 3, value: f32::NAN.to_bits() }).unwrap();
+        write_line(&mut wire, &ToEngine::Interrupt).unwrap();
         let mut reader = io::BufReader::with_capacity(4096, &wire[..]);
         let mut buffer = Vec::new();
         let Line::Value(ToEngine::Port(ToRealm::Post { from: 1, message })) = read_line(&mut reader, &mut buffer)
@@ -168,6 +172,7 @@ mod tests {
             panic!("the request after the bad lines comes back")
         };
         assert_eq!((slot, value), (3, f32::NAN.to_bits()), "NaN survives as bits");
+        assert!(matches!(read_line::<ToEngine>(&mut reader, &mut buffer), Line::Value(ToEngine::Interrupt)));
         assert!(matches!(read_line::<ToEngine>(&mut reader, &mut buffer), Line::End));
     }
 }

@@ -15,6 +15,8 @@ use std::sync::mpsc::Sender;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use boa_engine::context::InterruptHandle;
+
 use super::config::{PARAM_SLOTS, PipelineConfig};
 use super::event_ring::EventFeed;
 use super::generation_memory::{Control, GenerationMemory, Layout, RenderEnds};
@@ -105,13 +107,14 @@ pub(crate) fn spawn(
     ready: Sender<(u64, Result<Ready, ScriptError>)>,
 ) -> std::io::Result<(JoinHandle<()>, Box<GenerationLink>, Control)> {
     let memory = GenerationMemory::heap(layout(&shared.config));
-    let handle = start(id, recipe, router, shared.clone(), &memory, ready)?;
+    let handle = start(id, recipe, router, shared.clone(), &memory, ready, None)?;
     let link = GenerationLink::new(id, memory.host_ends(), memory.control(), shared.config.latency_frames());
     Ok((handle, Box::new(link), memory.control()))
 }
 
 /// Starts generation `id`'s render thread on the render side of `memory` (in
-/// this process or in an engine process).
+/// this process or in an engine process). `interrupt` stops its script from
+/// another thread (an engine process's watchdog).
 pub(crate) fn start(
     id: u64,
     recipe: Recipe,
@@ -119,6 +122,7 @@ pub(crate) fn start(
     shared: Shared,
     memory: &GenerationMemory,
     ready: Sender<(u64, Result<Ready, ScriptError>)>,
+    interrupt: Option<InterruptHandle>,
 ) -> std::io::Result<JoinHandle<()>> {
     let endpoints = Endpoints { rings: memory.render_ends(), control: memory.control() };
     let Shared { config, params, telemetry, stats } = shared;
@@ -132,7 +136,7 @@ pub(crate) fn start(
             crate::sys::denormals::flush_to_zero();
             // In an engine process: a stack overflow here is named before it kills it.
             crate::sys::stack_overflow::on_this_thread();
-            let built = build(&recipe, router, &config, &params);
+            let built = build(&recipe, router, &config, &params, interrupt);
             let (mut instance, ready_info, track) = match built {
                 Ok(built) => built,
                 Err(error) => {
@@ -164,9 +168,10 @@ fn build(
     router: Router,
     config: &PipelineConfig,
     params: &SharedParams,
+    interrupt: Option<InterruptHandle>,
 ) -> Result<(Instance, Ready, ParamTrack), ScriptError> {
     let realm_config =
-        RealmConfig { module_roots: recipe.module_roots.clone(), ..RealmConfig::new(config.sample_rate) };
+        RealmConfig { module_roots: recipe.module_roots.clone(), interrupt, ..RealmConfig::new(config.sample_rate) };
     let mut realm = Realm::new(&realm_config)?;
     for module in &recipe.modules {
         realm.provide_module_source(&module.name, &module.text);

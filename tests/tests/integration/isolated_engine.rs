@@ -200,6 +200,7 @@ fn a_memory_bomb_hits_the_cap_and_a_build_that_hangs_is_killed_by_the_watchdog()
     eprintln!("a hanging build was stopped after {took:?}: {message}");
     assert_eq!(generation, id);
     assert!(message.starts_with("stopped: the build ran for more than 2 s"), "{message}");
+    assert!(message.contains("in native code, which cannot be interrupted"), "{message}");
     assert_eq!(recovery, None, "a generation that never played is not restarted");
     assert!(took < Duration::from_secs(20), "{took:?}");
     // The playing generation kept playing throughout. The hang spins a core, so
@@ -212,4 +213,62 @@ fn a_memory_bomb_hits_the_cap_and_a_build_that_hangs_is_killed_by_the_watchdog()
     // Two cores shared with the spinning build and the other tests: 83 of 649
     // blocks came late in one full run; alone, none do.
     assert!(late * 2 <= (played.len() / 128) as u64, "{late} of {} blocks late", played.len() / 128);
+}
+
+/// Plays 0.25, then after 0.1 s calls a function that calls itself for ages: no
+/// loop, so no loop budget stops it; only the watchdog does.
+const RUNS_AWAY_LATER: &str = "function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) }
+registerProcessor('later', class extends AudioWorkletProcessor {
+  process(i, [out]) {
+    for (const c of out) c.fill(0.25);
+    if (currentFrame > 4800) fib(60);
+    return true;
+  }
+});";
+
+#[test]
+fn a_quantum_past_the_deadline_is_stopped_at_its_line_and_the_last_good_code_plays_again() {
+    let engine = EngineProcess { deadline: Duration::from_secs(2), ..engine() };
+    let mut live = Live::new(PipelineConfig { isolation: Some(engine), ..config(128) }, recipe(GOOD));
+    play(&mut live, 30, |_, out| out[0] == 0.5);
+    assert!(matches!(live.load(recipe(RUNS_AWAY_LATER)), PipelineEvent::Ready { .. }));
+    play(&mut live, 30, |_, out| out[0] == 0.25);
+    let started = Instant::now();
+    let played = play(&mut live, 60, |live, _| died(live).is_some());
+    let took = started.elapsed();
+    let (generation, message, recovery) = died(&live).expect("the watchdog reports the runaway");
+    eprintln!("a runaway quantum was stopped after {took:?}: {message}");
+    assert_eq!(generation, 2);
+    // Either call of `fib` on line 1 may be where the interrupt finds it.
+    let (stopped, rest) = message.split_once(" at main.js:1:").expect("the interrupt names the line the script was on");
+    assert_eq!(stopped, "stopped: process() ran for more than 2 s", "{message}");
+    assert!(rest.ends_with("; the engine process was killed"), "{message}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    assert!(played.iter().all(|s| s.is_finite()), "the host only ever played finite samples");
+    let recovery = recovery.expect("the last good code is started again");
+    play(&mut live, 30, |live, out| live.host.playing() == recovery && out[0] == 0.5);
+    assert_eq!(live.host.playing(), recovery);
+}
+
+#[test]
+fn a_build_past_the_deadline_fails_at_its_line_and_the_playing_code_stays() {
+    let engine = EngineProcess { deadline: Duration::from_secs(2), ..engine() };
+    let mut live = Live::new(PipelineConfig { isolation: Some(engine), ..config(128) }, recipe(GOOD));
+    play(&mut live, 30, |_, out| out[0] == 0.5);
+    let playing = live.host.playing();
+    let slow = "function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) }\nfib(60);
+registerProcessor('never', class extends AudioWorkletProcessor {});";
+    let started = Instant::now();
+    let PipelineEvent::Failed { error, .. } = live.load(recipe(slow)) else {
+        panic!("the build fails: {:?}", live.events)
+    };
+    let took = started.elapsed();
+    eprintln!("a runaway build was stopped after {took:?}: {error}");
+    assert_eq!((error.filename.as_str(), error.lineno), ("main.js", 1), "{error}");
+    assert_eq!(error.name, "RangeError");
+    assert_eq!(error.message, "the watchdog stopped the script: it ran past the engine's deadline");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    play(&mut live, 2, |_, _| false);
+    assert!(died(&live).is_none(), "an interrupted build ends its process in order: {:?}", live.events);
+    assert_eq!(live.host.playing(), playing, "the playing code stays");
 }
