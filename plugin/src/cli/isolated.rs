@@ -36,7 +36,7 @@ use boa_engine::context::InterruptHandle;
 
 use super::Failure;
 use super::args::RenderArgs;
-use crate::engine::error::WATCHDOG_STOPPED;
+use crate::engine::error::{WATCHDOG_STOPPED, watchdog_stop_in_console};
 use crate::engine::{MainEvent, TimedEvent};
 pub(crate) use crate::render::engine_process::INTERRUPT_GRACE;
 
@@ -109,6 +109,7 @@ impl Heartbeat {
             MainEvent::Processorerror { message, filename, lineno, colno } if message.ends_with(WATCHDOG_STOPPED) => {
                 Some((timed.frame, format!("{filename}:{lineno}:{colno}")))
             }
+            MainEvent::Console { text, .. } => watchdog_stop_in_console(text).map(|at| (timed.frame, at.to_owned())),
             _ => None,
         });
         let Some((frame, at)) = stopped else { return Ok(()) };

@@ -125,6 +125,15 @@ const INTERRUPTED: &str = "RuntimeLimitError: the execution was interrupted";
 /// (see [`crate::engine::RealmConfig::interrupt`]).
 pub const WATCHDOG_STOPPED: &str = "the watchdog stopped the script: it ran past the engine's deadline";
 
+/// Where a watchdog's interrupt stopped a message handler or a microtask, from
+/// the console line its uncaught error makes (`Uncaught RangeError: the watchdog
+/// stopped the script: … (FILE:LINE:COL)`); `None` for any other line.
+pub fn watchdog_stop_in_console(text: &str) -> Option<&str> {
+    let (uncaught, rest) = text.split_once(WATCHDOG_STOPPED)?;
+    uncaught.starts_with("Uncaught ").then_some(())?;
+    rest.strip_prefix(" (")?.strip_suffix(')')
+}
+
 /// Boa's runtime-limit errors, worded for processor authors. The engine's own
 /// uncatchable errors (wasm past its deadline) carry their wording already.
 fn runaway_message(message: &str) -> String {
@@ -224,5 +233,19 @@ mod tests {
         let error = ScriptError::new("SyntaxError", "bad").or_at("a.js", 2, 5);
         assert_eq!(error.to_string(), "a.js:2:5: SyntaxError: bad");
         assert_eq!(ScriptError::new("Error", "x").to_string(), "Error: x");
+    }
+
+    #[test]
+    fn a_watchdog_stop_is_found_in_its_console_line_only() {
+        let located = ScriptError {
+            filename: "main.js".into(),
+            lineno: 3,
+            colno: 9,
+            ..ScriptError::new("RangeError", WATCHDOG_STOPPED)
+        };
+        let line = crate::engine::realm::uncaught_text(&located);
+        assert_eq!(watchdog_stop_in_console(&line), Some("main.js:3:9"), "{line}");
+        assert_eq!(watchdog_stop_in_console("Uncaught RangeError: reached the maximum (main.js:1:1)"), None);
+        assert_eq!(watchdog_stop_in_console(&format!("console.log said {WATCHDOG_STOPPED} (x.js:1:1)")), None);
     }
 }

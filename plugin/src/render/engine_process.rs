@@ -31,7 +31,7 @@ use super::generation_memory::{Control, GenerationMemory};
 use super::link::GenerationLink;
 use super::worker::{Ready, Recipe, Shared, layout};
 use crate::engine::ScriptError;
-use crate::engine::error::WATCHDOG_STOPPED;
+use crate::engine::error::{WATCHDOG_STOPPED, watchdog_stop_in_console};
 use crate::port::{DropCounters, ToMain, ToRealm};
 
 /// Set in an engine process's environment; [`GENERATION`] runs one generation.
@@ -394,10 +394,13 @@ fn relay_from_engine(
                     let _ = ready.send((id, built));
                 }
                 Line::Value(FromEngine::Port(message)) => {
-                    if let ToMain::ProcessorError(error) = &message
-                        && error.message == WATCHDOG_STOPPED
-                    {
-                        *progress.stopped_at.lock().unwrap_or_else(PoisonError::into_inner) = Some(error.location());
+                    let stopped_at = match &message {
+                        ToMain::ProcessorError(error) if error.message == WATCHDOG_STOPPED => Some(error.location()),
+                        ToMain::Console { text, .. } => watchdog_stop_in_console(text).map(str::to_owned),
+                        _ => None,
+                    };
+                    if stopped_at.is_some() {
+                        *progress.stopped_at.lock().unwrap_or_else(PoisonError::into_inner) = stopped_at;
                     }
                     if to_main.push(message).is_err() {
                         counters.count_to_main(1);

@@ -272,3 +272,21 @@ registerProcessor('never', class extends AudioWorkletProcessor {});";
     assert!(died(&live).is_none(), "an interrupted build ends its process in order: {:?}", live.events);
     assert_eq!(live.host.playing(), playing, "the playing code stays");
 }
+
+#[test]
+fn a_message_handler_past_the_deadline_is_stopped_at_its_line() {
+    let engine = EngineProcess { deadline: Duration::from_secs(2), ..engine() };
+    let source = "function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) }
+registerProcessor('p', class extends AudioWorkletProcessor {
+  constructor() { super(); this.port.onmessage = () => fib(60); }
+  process(i, [out]) { for (const c of out) c.fill(0.5); return true; }
+});";
+    let mut live = Live::new(PipelineConfig { isolation: Some(engine), ..config(128) }, recipe(source));
+    play(&mut live, 30, |_, out| out[0] == 0.5);
+    live.pipeline.ports().unwrap().post(NODE_PORT, json!("go"), &[]).unwrap();
+    play(&mut live, 60, |live, _| died(live).is_some());
+    let (_, message, _) = died(&live).expect("the watchdog reports the runaway handler");
+    eprintln!("a runaway message handler: {message}");
+    assert!(message.contains(" at main.js:1:"), "the console line of the handler's error names it: {message}");
+    assert!(message.ends_with("; the engine process was killed"), "{message}");
+}
