@@ -38,7 +38,7 @@ use super::Failure;
 use super::args::RenderArgs;
 use crate::engine::error::{WATCHDOG_STOPPED, watchdog_stop_in_console};
 use crate::engine::{MainEvent, TimedEvent};
-pub(crate) use crate::render::engine_process::INTERRUPT_GRACE;
+pub(crate) use crate::render::engine_process::{INTERRUPT_GRACE, NOT_INTERRUPTIBLE};
 
 /// Set in the engine process's environment: run the render here, capped.
 pub const CHILD_ENV: &str = "WORKLET_ENGINE_CHILD";
@@ -224,9 +224,7 @@ pub(crate) fn run(
             };
             Err(Failure {
                 status: EXIT_ENGINE_DIED,
-                message: format!(
-                    "{module}: stopped: {what} in native code, which cannot be interrupted; the engine process was killed"
-                ),
+                message: format!("{module}: stopped: {what} {NOT_INTERRUPTIBLE}; the engine process was killed"),
             })
         }
     }

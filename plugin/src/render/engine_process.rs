@@ -45,6 +45,9 @@ const KEPT_LINES: usize = 32;
 /// How long an interrupted script has to report where it was before its
 /// process is killed without that (it is stuck in native code).
 pub const INTERRUPT_GRACE: Duration = Duration::from_millis(500);
+/// Where a script was that did not answer the interrupt (the watchdog's wording,
+/// shared with `worklet render --isolated`).
+pub const NOT_INTERRUPTIBLE: &str = "in native code, which cannot be interrupted";
 
 /// What the relays learned about the engine process.
 #[derive(Default)]
@@ -242,9 +245,8 @@ impl EngineChild {
             if at.is_none() && overdue.since.elapsed() < INTERRUPT_GRACE {
                 return None;
             }
-            let at =
-                at.map_or_else(|| " in native code, which cannot be interrupted".to_owned(), |at| format!(" at {at}"));
-            let what = format!("{}{at}; the engine process was killed", overdue.what);
+            let at = at.map_or_else(|| NOT_INTERRUPTIBLE.to_owned(), |at| format!("at {at}"));
+            let what = format!("{} {at}; the engine process was killed", overdue.what);
             let _ = self.child.kill();
             let _ = self.child.wait();
             return Some(Ended::Died(what));
