@@ -118,16 +118,24 @@ impl Live {
 
     /// Waits until the render threads have caught up with what was fed.
     pub fn settle(&self) {
-        let deadline = Instant::now() + PATIENCE;
-        while self.host.backlog_frames() > 0 {
-            assert!(Instant::now() < deadline, "the render thread did not catch up");
-            std::thread::yield_now();
-        }
+        assert!(self.host.wait_for_backlog(0, PATIENCE), "the render thread did not catch up");
     }
 
     /// Feeds `input` (per channel) in blocks of the given sizes, cycling through
     /// them; returns the whole output per channel.
     pub fn run(&mut self, input: &[Vec<f32>], sizes: &[usize]) -> Vec<Vec<f32>> {
+        self.feed(input, sizes, true)
+    }
+
+    /// [`Self::run`] as a bounce: the pipeline renders offline, and nothing but
+    /// the host side waits for the render threads (they may run ahead of what it
+    /// plays, as in a DAW's bounce).
+    pub fn bounce(&mut self, input: &[Vec<f32>], sizes: &[usize]) -> Vec<Vec<f32>> {
+        assert!(self.pipeline.config().offline, "a bounce renders offline");
+        self.feed(input, sizes, false)
+    }
+
+    fn feed(&mut self, input: &[Vec<f32>], sizes: &[usize], settle: bool) -> Vec<Vec<f32>> {
         let total = input[0].len();
         let channels: usize = self.pipeline.config().output_buses().iter().sum();
         let mut output = vec![Vec::with_capacity(total); channels];
@@ -138,7 +146,14 @@ impl Live {
             }
             let n = size.min(total - done);
             let slices: Vec<&[f32]> = input.iter().map(|c| &c[done..done + n]).collect();
-            let block = self.block(&slices, n, &[]);
+            let block = if settle {
+                self.block(&slices, n, &[])
+            } else {
+                let mut block = vec![vec![0.0; n]; channels];
+                let mut targets: Vec<&mut [f32]> = block.iter_mut().map(Vec::as_mut_slice).collect();
+                self.host.process(&slices, &mut targets, &[]);
+                block
+            };
             for (out, channel) in output.iter_mut().zip(block) {
                 out.extend(channel);
             }

@@ -4,9 +4,10 @@
 //! control thread, on the heap for a render thread in this process or in a mapped
 //! region for an engine process; each side then takes its own ends.
 //!
-//! Line 0 holds the words the host side writes (stop, the wake counter), line 1
-//! the word the render side writes (sleeping), so the two never share a line;
-//! the rings follow, each starting on a line of its own.
+//! Line 0 holds the words the host side writes (stop, the wake counter, waiting
+//! for output), line 1 the words the render side writes (sleeping, the rendered
+//! counter), so the two never share a line; the rings follow, each starting on
+//! a line of its own.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering, fence};
@@ -31,7 +32,10 @@ pub(crate) struct Layout {
 
 const STOP: usize = 0;
 const WAKE: usize = 4;
+const HOST_WAITING: usize = 8;
+const WAIT_TARGET: usize = 12;
 const SLEEPING: usize = LINE;
+const RENDERED: usize = LINE + 4;
 const RINGS: usize = 2 * LINE;
 
 impl Layout {
@@ -140,8 +144,9 @@ impl GenerationMemory {
     }
 }
 
-/// A generation's control words: stop, sleeping and the wake counter. Cheap to
-/// clone; any thread.
+/// A generation's control words: stop, sleeping and the wake counter (the host
+/// wakes the render side), waiting and the rendered counter (the render side
+/// wakes a host that waits for output, offline only). Cheap to clone; any thread.
 #[derive(Clone)]
 pub(crate) struct Control {
     region: Arc<Region>,
@@ -192,6 +197,38 @@ impl Control {
         }
         self.word(SLEEPING).store(0, Ordering::Relaxed);
     }
+
+    /// Counts a quantum written to the output rings and wakes the host side if
+    /// it waits for this many (render side, after the write). The mirror image of
+    /// [`Control::wake`]: one atomic add, a fence and a load when nobody waits.
+    pub(crate) fn rendered(&self) {
+        let count = self.word(RENDERED).fetch_add(1, Ordering::Release).wrapping_add(1);
+        fence(Ordering::SeqCst);
+        if self.word(HOST_WAITING).load(Ordering::Acquire) != 0
+            && count.wrapping_sub(self.word(WAIT_TARGET).load(Ordering::Relaxed)) as i32 >= 0
+        {
+            wait_word::wake(self.word(RENDERED));
+        }
+    }
+
+    /// Sleeps until the render side has counted `quanta` more quanta (at least
+    /// one), `done()` says enough is rendered, or `timeout` passes (host side,
+    /// offline rendering and benchmarks only: the real-time audio thread never
+    /// waits). May return early; callers look again. The mirror image of
+    /// [`Control::sleep`], with a target so the render side wakes the host once,
+    /// not after every quantum.
+    pub(crate) fn wait_rendered(&self, quanta: u32, timeout: Duration, done: impl Fn() -> bool) {
+        let seen = self.word(RENDERED).load(Ordering::Acquire);
+        self.word(WAIT_TARGET).store(seen.wrapping_add(quanta.max(1)), Ordering::Relaxed);
+        self.word(HOST_WAITING).store(1, Ordering::Release);
+        fence(Ordering::SeqCst);
+        if !done() && !self.stopped() {
+            // A quantum counted since `seen` makes this return at once; the
+            // caller then looks again.
+            wait_word::wait(self.word(RENDERED), seen, timeout);
+        }
+        self.word(HOST_WAITING).store(0, Ordering::Relaxed);
+    }
 }
 
 impl ParamEvent {
@@ -222,7 +259,8 @@ mod tests {
         assert!(starts.iter().all(|s| s % LINE == 0));
         assert!(starts.windows(2).all(|w| w[1] - w[0] == ring::bytes::<f32>(700)));
         assert_eq!(l.events(), starts[4] + ring::bytes::<f32>(700));
-        assert!(RINGS >= SLEEPING + LINE && SLEEPING >= WAKE + LINE - 4, "host and render words on separate lines");
+        assert!(RINGS >= RENDERED + 4 && SLEEPING >= WAIT_TARGET + 4, "host and render words on separate lines");
+        assert!(SLEEPING % LINE == 0 && RENDERED < SLEEPING + LINE, "the render side's words share one line");
         let memory = GenerationMemory::heap(l);
         let (mut host, mut render) = (memory.host_ends(), memory.render_ends());
         for (c, ring) in host.input.iter_mut().enumerate() {
@@ -263,5 +301,41 @@ mod tests {
         let started = Instant::now();
         control.sleep(Duration::from_secs(30), || false);
         assert!(started.elapsed() < Duration::from_secs(20), "a stopped generation does not sleep");
+    }
+
+    #[test]
+    fn a_host_waiting_for_output_wakes_when_a_quantum_is_rendered() {
+        let memory = GenerationMemory::heap(layout());
+        let (mut host, mut render) = (memory.host_ends(), memory.render_ends());
+        let control = memory.control();
+        let renderer = {
+            let control = control.clone();
+            std::thread::spawn(move || {
+                // Render only once the host announced its wait, so the wake is what ends it.
+                while control.word(HOST_WAITING).load(Ordering::Acquire) == 0 {
+                    std::thread::yield_now();
+                }
+                render.output[0].push(1.0).unwrap();
+                control.rendered();
+            })
+        };
+        let started = Instant::now();
+        while host.output[0].slots() == 0 && started.elapsed() < Duration::from_secs(20) {
+            control.wait_rendered(1, Duration::from_secs(30), || host.output[0].slots() > 0);
+        }
+        renderer.join().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(20), "woken by the rendered quantum, not timed out");
+        assert_eq!(host.output[0].pop(), Some(1.0));
+        assert_eq!(control.word(HOST_WAITING).load(Ordering::Relaxed), 0, "the wait is withdrawn");
+
+        // Enough already rendered: no sleep at all.
+        let started = Instant::now();
+        control.wait_rendered(1, Duration::from_secs(30), || true);
+        assert!(started.elapsed() < Duration::from_secs(20));
+        // A stopped generation renders nothing more: no sleep either.
+        control.stop();
+        let started = Instant::now();
+        control.wait_rendered(1, Duration::from_secs(30), || false);
+        assert!(started.elapsed() < Duration::from_secs(20));
     }
 }

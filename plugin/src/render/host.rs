@@ -34,6 +34,10 @@ use crate::engine::{RENDER_QUANTUM, Transport};
 /// How long an offline render waits for a render thread before playing silence.
 const OFFLINE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// An offline wait for a render thread looks at its generation's state at
+/// least this often (a quantum rendered wakes it sooner).
+const WAIT_SLICE: std::time::Duration = std::time::Duration::from_millis(10);
+
 /// Lives on the host's audio thread (it may move between host threads).
 pub struct HostSide {
     max_block: usize,
@@ -177,6 +181,27 @@ impl HostSide {
         [&self.current, &self.incoming].into_iter().flatten().map(|link| link.backlog()).max().unwrap_or(0)
     }
 
+    /// Sleeps until [`HostSide::backlog_frames`] is at most `frames` or
+    /// `timeout` passes; returns whether it got there (a stopped generation
+    /// renders nothing more and is not waited for). Each rendered quantum wakes
+    /// the caller, so a simulated host keeps the render threads fed without
+    /// spinning. For tests and benchmarks; the audio thread never needs it.
+    pub fn wait_for_backlog(&self, frames: u64, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let behind = [&self.current, &self.incoming]
+                .into_iter()
+                .flatten()
+                .find(|link| link.backlog() > frames && !link.stopped());
+            let Some(link) = behind else { return true };
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            link.wait_backlog(frames, (deadline - now).min(WAIT_SLICE));
+        }
+    }
+
     /// The generation being faded in, once its output has started to be heard.
     pub fn fading_in(&self) -> Option<u64> {
         self.incoming.as_ref().filter(|link| link.prefill() == 0).map(|link| link.id)
@@ -249,7 +274,7 @@ impl HostSide {
             link.feed(inputs, done..done + chunk);
         }
         if self.offline {
-            self.wait_for_render();
+            self.wait_for_render(chunk);
         }
         match &mut self.current {
             Some(current) => {
@@ -305,24 +330,29 @@ impl HostSide {
     }
 
     /// Offline rendering only: waits until the render threads have rendered
-    /// everything fed. A generation that does not catch up within
-    /// [`OFFLINE_PATIENCE`] is hung: it is not waited for again in this render, so
-    /// a bounce with a stuck script takes one patience longer, not one per block.
-    /// One whose engine process died is not waited for at all.
-    fn wait_for_render(&mut self) {
+    /// every frame the next `chunk` frames play (those fed one latency ago). They
+    /// may render on ahead meanwhile, up to what was fed, so the host's work and
+    /// theirs overlap as in real time; the output is the same sample for sample,
+    /// since a quantum's input, events and parameters are fixed once fed. A
+    /// generation that does not catch up within [`OFFLINE_PATIENCE`] is hung: it
+    /// is not waited for again in this render, so a bounce with a stuck script
+    /// takes one patience longer, not one per block. One whose engine process
+    /// died is not waited for at all.
+    fn wait_for_render(&mut self, chunk: usize) {
         let deadline = std::time::Instant::now() + OFFLINE_PATIENCE;
         for link in [&mut self.current, &mut self.incoming].into_iter().flatten() {
             if link.given_up() {
                 continue;
             }
-            link.wake_now();
-            while link.backlog() > 0 {
+            link.wake_if_sleeping();
+            while !link.can_play(chunk) {
                 // A generation whose engine process died renders nothing more.
-                if link.stopped() || std::time::Instant::now() >= deadline {
+                let now = std::time::Instant::now();
+                if link.stopped() || now >= deadline {
                     link.give_up();
                     break;
                 }
-                std::thread::sleep(std::time::Duration::from_micros(20));
+                link.wait_playable(chunk, (deadline - now).min(WAIT_SLICE));
             }
         }
     }

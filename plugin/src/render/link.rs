@@ -298,9 +298,34 @@ impl GenerationLink {
         }
     }
 
-    /// Wakes the render thread unconditionally (offline rendering).
-    pub(crate) fn wake_now(&self) {
-        self.control.wake_now();
+    /// Whether the next `read(frames)` finds every rendered frame it needs
+    /// (late frames to discard included), or nothing more can come (every
+    /// complete quantum fed is rendered).
+    pub(crate) fn can_play(&self, frames: usize) -> bool {
+        self.available() >= self.skip + frames.saturating_sub(self.prefill) || self.backlog() == 0
+    }
+
+    /// Sleeps until [`GenerationLink::can_play`] `frames`, the generation stops,
+    /// or `timeout` passes; may return early (offline rendering only: the render
+    /// side wakes it after the quanta it waits for).
+    pub(crate) fn wait_playable(&self, frames: usize, timeout: std::time::Duration) {
+        let missing = (self.skip + frames.saturating_sub(self.prefill)).saturating_sub(self.available());
+        self.control
+            .wait_rendered(missing.div_ceil(128).min(u32::MAX as usize) as u32, timeout, || self.can_play(frames));
+    }
+
+    /// Sleeps until at most `frames` of complete input are left to render, the
+    /// generation stops, or `timeout` passes; may return early (offline rendering
+    /// and benchmarks only: the render side wakes it when that is rendered).
+    pub(crate) fn wait_backlog(&self, frames: u64, timeout: std::time::Duration) {
+        let quanta = self.backlog().saturating_sub(frames).div_ceil(128);
+        self.control.wait_rendered(quanta.min(u64::from(u32::MAX)) as u32, timeout, || self.backlog() <= frames);
+    }
+
+    /// Wakes the render thread if it sleeps, however little input waits
+    /// (offline rendering, where the host is about to wait for it).
+    pub(crate) fn wake_if_sleeping(&self) {
+        self.control.wake();
     }
 
     /// Tells the render thread to finish.

@@ -303,6 +303,7 @@ impl Worker {
                 }
             }
             write_quantum(&mut self.endpoints.rings.output, &host_out);
+            self.endpoints.control.rendered();
             self.frame += RENDER_QUANTUM as u64;
         }
     }

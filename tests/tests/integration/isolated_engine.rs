@@ -55,6 +55,24 @@ fn an_engine_process_renders_sample_for_sample_what_a_render_thread_does() {
 }
 
 #[test]
+fn an_engine_process_bounces_sample_for_sample_what_a_render_thread_does() {
+    // Offline, the engine process may run ahead of what the host plays; the
+    // host side waits (on the rendered counter) only for what it plays.
+    let input = impulse(5000);
+    for size in [1usize, 100, 128, 500] {
+        let offline = |config: PipelineConfig| PipelineConfig { offline: true, ..config };
+        let mut threaded = Live::new(offline(config(size)), factory_recipe("biquad.js"));
+        let mut isolated = Live::new(offline(isolated(size)), factory_recipe("biquad.js"));
+        let want = threaded.bounce(&input, &[size]);
+        let got = isolated.bounce(&input, &[size]);
+        assert!(want[0].iter().any(|&s| s.abs() > 1e-3), "the filter rings");
+        assert_eq!(got, want, "block size {size}: bit for bit");
+        assert_eq!(threaded.pipeline.telemetry().underruns(), 0, "block size {size}");
+        assert_eq!(isolated.pipeline.telemetry().underruns(), 0, "block size {size}");
+    }
+}
+
+#[test]
 fn ports_parameters_and_telemetry_cross_the_process_boundary() {
     let source = "registerProcessor('p', class extends AudioWorkletProcessor {
       static get parameterDescriptors() { return [{ name: 'gain', defaultValue: 1, minValue: 0, maxValue: 2 }]; }

@@ -58,6 +58,22 @@ fn host_process_never_allocates() {
 }
 
 #[test]
+fn host_process_never_allocates_offline_while_it_waits_for_the_render_thread() {
+    let offline = worklet::render::PipelineConfig { offline: true, ..config(512) };
+    let mut live = Live::new(offline, factory_recipe("biquad.js"));
+    let input = vec![vec![0.25f32; 512]; 2];
+    let mut output = vec![vec![0.0f32; 512]; 2];
+    for &size in [1, 7, 127, 128, 129, 500, 512].iter().cycle().take(200) {
+        let inputs: Vec<&[f32]> = input.iter().map(|c| &c[..size]).collect();
+        let mut outputs: Vec<&mut [f32]> = output.iter_mut().map(|c| &mut c[..size]).collect();
+        let before = violations_here();
+        no_alloc(|| live.host.process(&inputs, &mut outputs, &[]));
+        assert_eq!(violations_here(), before, "HostSide::process allocated offline (block of {size})");
+    }
+    assert_eq!(live.pipeline.telemetry().underruns(), 0, "offline, it waited for every frame it played");
+}
+
+#[test]
 fn host_process_never_allocates_around_wasm_processors() {
     let mut live = Live::new(config(512), factory_recipe("biquad-wasm.js"));
     let input: Vec<Vec<f32>> =

@@ -4,7 +4,7 @@
 use serde_json::json;
 use worklet::engine::{Realm, RealmConfig, RenderSpec, render};
 use worklet::port::Received;
-use worklet::render::{GenerationState, ParamChange, PipelineEvent};
+use worklet::render::{GenerationState, ParamChange, PipelineConfig, PipelineEvent};
 use worklet_tests::live::{Live, config, factory_recipe, recipe};
 use worklet_tests::processors_dir_source;
 
@@ -50,6 +50,23 @@ fn any_block_size_gives_the_offline_render_delayed_by_the_latency() {
         let output = live.run(&input, &[size]);
         assert_delayed(&output, &reference, latency);
         assert_eq!(live.pipeline.telemetry().underruns(), 0, "block size {size}");
+    }
+}
+
+#[test]
+fn a_bounce_gives_the_offline_render_delayed_by_the_latency_at_any_block_size() {
+    // Nothing but the host side waits: the render thread runs ahead of what the
+    // host plays, up to what it was fed, and the output is still exact.
+    let frames = 6000;
+    let input = impulse(frames);
+    let reference = offline(&lowpass_source(), &input);
+    for sizes in [&[1usize][..], &[7], &[128], &[129], &[500], &[4096], &[300, 1, 77, 128, 255]] {
+        let max = sizes.iter().copied().max().unwrap_or(1);
+        let mut live = Live::new(PipelineConfig { offline: true, ..config(max) }, factory_recipe("biquad.js"));
+        let latency = live.pipeline.telemetry().latency_frames() as usize;
+        let output = live.bounce(&input, sizes);
+        assert_delayed(&output, &reference, latency);
+        assert_eq!(live.pipeline.telemetry().underruns(), 0, "block sizes {sizes:?}");
     }
 }
 
