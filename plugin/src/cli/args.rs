@@ -164,6 +164,11 @@ pub struct BenchArgs {
     /// Drive the host side from a real-time clock (and count underruns) instead of as fast as possible.
     #[arg(long)]
     pub realtime: bool,
+    /// Drive the host side as a bounce does: offline, each block waits until the
+    /// engines rendered all it fed (the plugin's offline path), instead of the
+    /// bench's own pacing.
+    #[arg(long, conflicts_with = "realtime")]
+    pub offline: bool,
     /// Also measure a hot swap (new sources submitted a third of the way in).
     #[arg(long = "hot-swap")]
     pub hot_swap: bool,

@@ -5,6 +5,7 @@
 //! (`--against`).
 
 use std::io::Write;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -15,7 +16,7 @@ use super::{Failure, module_roots};
 use crate::render::{EngineProcess, ModuleSource, Percentiles, PipelineConfig, Recipe};
 
 /// Alternating bare/pipeline rounds of a non-real-time run.
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 21;
 
 #[derive(Debug, Serialize)]
 struct Report {
@@ -38,6 +39,8 @@ struct Report {
     underruns: u64,
     latency_frames: u64,
     realtime: bool,
+    /// Driven as a bounce (`--offline`).
+    offline: bool,
     idle_gc: bool,
     /// Resident memory the instances added to this process, plus their engine
     /// processes' private memory, per instance.
@@ -58,6 +61,10 @@ struct Comparison {
 #[derive(Debug, Serialize)]
 struct Ratios {
     rtf: f64,
+    /// The median over the free-running rounds of the in-process round's wall
+    /// time ÷ the isolated one's (the same blocks): throughput, robust to a
+    /// round that another process on the machine slowed down.
+    rtf_median_round: f64,
     host_p50: f64,
     host_p99: f64,
     render_p50: f64,
@@ -104,6 +111,7 @@ pub(crate) fn run(args: &BenchArgs, stdout: &mut dyn Write) -> Result<(), Failur
 
     let mut config = PipelineConfig::new(args.sample_rate, host_block);
     config.realtime_priority = args.realtime;
+    config.offline = args.offline;
     config.idle_gc = !args.no_idle_gc;
     if let Some(safety) = args.safety {
         config.safety_quanta = safety;
@@ -148,7 +156,14 @@ pub(crate) fn run(args: &BenchArgs, stdout: &mut dyn Write) -> Result<(), Failur
             for bare in &mut bares {
                 bare.run(n * host_block);
             }
-            for (index, _, group) in &mut groups {
+            // Every other round in the other order, so neither mode always
+            // follows the other.
+            let forward = done / segment % 2 == 0;
+            let mut order: Vec<&mut (usize, Isolation, Group)> = groups.iter_mut().collect();
+            if !forward {
+                order.reverse();
+            }
+            for (index, _, group) in order {
                 let swap_at = args.hot_swap.then_some((blocks / 3, &recipes[*index]));
                 group.drive(n, false, swap_at)?;
             }
@@ -166,7 +181,8 @@ pub(crate) fn run(args: &BenchArgs, stdout: &mut dyn Write) -> Result<(), Failur
             if args.json { serde_json::to_string(&versus).map_err(Failure::io)? } else { versus_text(&versus) }
         }
         (Some(isolated), Some(in_process)) => {
-            let comparison = Comparison { ratios: ratios(&in_process, &isolated), in_process, isolated };
+            let rounds = (&groups[0].2.rounds[..], &groups[1].2.rounds[..]);
+            let comparison = Comparison { ratios: ratios(&in_process, &isolated, rounds), in_process, isolated };
             if args.json { serde_json::to_string(&comparison).map_err(Failure::io)? } else { compared(&comparison) }
         }
         (Some(one), None) => {
@@ -202,16 +218,21 @@ fn report(args: &BenchArgs, mode: Isolation, group: &mut Group, bare: &Bare) -> 
         underruns: group.underruns(),
         latency_frames: group.config.latency_frames() as u64,
         realtime: args.realtime,
+        offline: args.offline,
         idle_gc: group.config.idle_gc,
         rss_mb_per_instance: group.memory_mb_per_instance,
         hot_swap: group.hot_swap,
     }
 }
 
-fn ratios(in_process: &Report, isolated: &Report) -> Ratios {
+fn ratios(in_process: &Report, isolated: &Report, rounds: (&[Duration], &[Duration])) -> Ratios {
     let (a, b) = (in_process, isolated);
+    let mut per_round: Vec<f64> =
+        rounds.0.iter().zip(rounds.1).map(|(a, b)| a.as_secs_f64() / b.as_secs_f64().max(1e-9)).collect();
+    per_round.sort_by(f64::total_cmp);
     Ratios {
         rtf: b.rtf / a.rtf,
+        rtf_median_round: per_round.get(per_round.len() / 2).copied().unwrap_or(f64::NAN),
         host_p50: b.host_ns_per_block.p50 / a.host_ns_per_block.p50,
         host_p99: b.host_ns_per_block.p99 / a.host_ns_per_block.p99,
         render_p50: b.render_us.p50 / a.render_us.p50,
@@ -251,7 +272,11 @@ fn human(report: &Report) -> String {
         report.host_block,
         report.seconds,
         report.isolation,
-        if report.realtime { " (real-time)" } else { "" }
+        match (report.realtime, report.offline) {
+            (true, _) => " (real-time)",
+            (_, true) => " (offline, as a bounce)",
+            _ => "",
+        }
     );
     text +=
         &format!("  rtf {:.1} (bare {:.1}, overhead {:+.1} %)\n", report.rtf, report.bare_rtf, report.overhead * 100.0);
@@ -282,10 +307,11 @@ fn human(report: &Report) -> String {
 fn compared(comparison: &Comparison) -> String {
     let r = &comparison.ratios;
     format!(
-        "{}\n{}\nisolated ÷ in-process: rtf {:.3}, host p50 {:.2}, host p99 {:.2}, render p50 {:.2}, memory {:.2}",
+        "{}\n{}\nisolated ÷ in-process: rtf {:.3} (median round {:.3}), host p50 {:.2}, host p99 {:.2}, render p50 {:.2}, memory {:.2}",
         human(&comparison.in_process),
         human(&comparison.isolated),
         r.rtf,
+        r.rtf_median_round,
         r.host_p50,
         r.host_p99,
         r.render_p50,

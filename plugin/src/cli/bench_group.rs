@@ -8,10 +8,13 @@ use serde::Serialize;
 
 use super::Failure;
 use super::bench_bare::bench_signal;
+use crate::engine::RENDER_QUANTUM;
 use crate::render::{HostSide, Pipeline, PipelineConfig, PipelineEvent, Recipe, RenderStats};
 
 /// How long to wait for a generation to build before giving up.
 pub(super) const BUILD_PATIENCE: Duration = Duration::from_secs(60);
+/// Longest a free-running bench waits for a render thread before feeding on.
+const PACING_PATIENCE: Duration = Duration::from_secs(5);
 
 /// Percentiles of host-call durations, in nanoseconds.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -42,6 +45,8 @@ pub(super) struct Group {
     driver: Driver,
     /// Wall time of the timed blocks.
     pub(super) wall: Duration,
+    /// Wall time of each free-running round (same blocks in every group).
+    pub(super) rounds: Vec<Duration>,
     /// Timed blocks driven so far.
     pub(super) blocks: usize,
     pub(super) processor: String,
@@ -85,6 +90,7 @@ impl Group {
             instances,
             driver,
             wall: Duration::ZERO,
+            rounds: Vec::new(),
             blocks: 0,
             processor,
             memory_mb_per_instance: added as f64 / 1e6 / count as f64,
@@ -119,7 +125,11 @@ impl Group {
             }
             self.track_swap()?;
         }
-        self.wall += started.elapsed();
+        let elapsed = started.elapsed();
+        self.wall += elapsed;
+        if !realtime {
+            self.rounds.push(elapsed);
+        }
         Ok(())
     }
 
@@ -216,21 +226,26 @@ impl Driver {
         }
     }
 
-    /// One block for every instance. Unless `realtime`, first waits until every
+    /// One block for every instance. Unless `realtime` or offline (where the
+    /// host side waits by itself, as in a bounce), first waits until every
     /// engine is within one latency of the host (the bench's pacing, not the
     /// host side's), so the engines always have work, as when a host runs at
     /// full speed.
     fn block(&mut self, instances: &mut [(Pipeline, HostSide)], realtime: bool, record: bool) {
         if !realtime {
-            for (pipeline, host) in instances.iter() {
+            for (pipeline, host) in instances.iter().filter(|(pipeline, _)| !pipeline.config().offline) {
                 // After this block is fed, what the host reads must be rendered:
                 // the backlog may be at most the latency minus the block.
                 let config = pipeline.config();
                 let allowed = config.latency_frames().saturating_sub(config.max_block) as u64;
-                // Sleep rather than spin: a spinning thread slows a render thread
-                // on a sibling hardware thread.
-                while host.backlog_frames() > allowed {
-                    std::thread::sleep(Duration::from_micros(20));
+                // Sleep rather than spin (a spinning thread slows a render thread
+                // on a sibling hardware thread) until the render side says it
+                // rendered enough; once over, wait for one quantum more than
+                // needed, so the render side wakes it every other quantum rather
+                // than after every one. A hung engine is not waited for past the
+                // patience: its lateness shows as underruns.
+                if host.backlog_frames() > allowed {
+                    host.wait_for_backlog(allowed.saturating_sub(RENDER_QUANTUM as u64), PACING_PATIENCE);
                 }
             }
         }
