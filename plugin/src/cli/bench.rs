@@ -63,8 +63,10 @@ struct Ratios {
     rtf: f64,
     /// The median over the free-running rounds of the in-process round's wall
     /// time ÷ the isolated one's (the same blocks): throughput, robust to a
-    /// round that another process on the machine slowed down.
-    rtf_median_round: f64,
+    /// round that another process on the machine slowed down. Absent in real
+    /// time, where one mode follows the other.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rtf_median_round: Option<f64>,
     host_p50: f64,
     host_p99: f64,
     render_p50: f64,
@@ -232,7 +234,7 @@ fn ratios(in_process: &Report, isolated: &Report, rounds: (&[Duration], &[Durati
     per_round.sort_by(f64::total_cmp);
     Ratios {
         rtf: b.rtf / a.rtf,
-        rtf_median_round: per_round.get(per_round.len() / 2).copied().unwrap_or(f64::NAN),
+        rtf_median_round: per_round.get(per_round.len() / 2).copied(),
         host_p50: b.host_ns_per_block.p50 / a.host_ns_per_block.p50,
         host_p99: b.host_ns_per_block.p99 / a.host_ns_per_block.p99,
         render_p50: b.render_us.p50 / a.render_us.p50,
@@ -306,12 +308,12 @@ fn human(report: &Report) -> String {
 
 fn compared(comparison: &Comparison) -> String {
     let r = &comparison.ratios;
+    let median = r.rtf_median_round.map_or(String::new(), |m| format!(" (median round {m:.3})"));
     format!(
-        "{}\n{}\nisolated ÷ in-process: rtf {:.3} (median round {:.3}), host p50 {:.2}, host p99 {:.2}, render p50 {:.2}, memory {:.2}",
+        "{}\n{}\nisolated ÷ in-process: rtf {:.3}{median}, host p50 {:.2}, host p99 {:.2}, render p50 {:.2}, memory {:.2}",
         human(&comparison.in_process),
         human(&comparison.isolated),
         r.rtf,
-        r.rtf_median_round,
         r.host_p50,
         r.host_p99,
         r.render_p50,
