@@ -103,7 +103,7 @@ pub struct RenderArgs {
     /// With --isolated: the engine process's memory cap, in MiB.
     #[arg(long = "memory-cap", value_name = "MIB", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(64..=1 << 20))]
     pub memory_cap: u64,
-    /// With --isolated: kill the engine process when loading or a render quantum takes longer than this, in seconds.
+    /// Interrupt the script where it runs when loading or a render quantum takes longer than this, in seconds (exit status 3); with --isolated, kill the engine process if it is in native code.
     #[arg(long, value_name = "S", default_value_t = 5.0)]
     pub deadline: f64,
 }

@@ -44,7 +44,8 @@ pub(crate) use crate::render::engine_process::{INTERRUPT_GRACE, NOT_INTERRUPTIBL
 pub const CHILD_ENV: &str = "WORKLET_ENGINE_CHILD";
 /// The executable to run as the engine process (default: this one).
 pub const EXE_ENV: &str = "WORKLET_ENGINE_EXE";
-/// Exit status when the engine process died (crash, memory cap, watchdog).
+/// Exit status when the engine process died (crash, memory cap, watchdog), or
+/// when the watchdog stopped the script of a render in this process.
 pub const EXIT_ENGINE_DIED: i32 = 3;
 
 /// Prefix of a heartbeat line on the engine process's stderr.
@@ -102,27 +103,6 @@ impl Heartbeat {
         self.interrupt.clone()
     }
 
-    /// The render's outcome once its outputs are written: the engine process's
-    /// own death line when the supervisor's interrupt stopped the script.
-    pub(crate) fn judge(&self, args: &RenderArgs, events: &[TimedEvent]) -> Result<(), Failure> {
-        let stopped = events.iter().find_map(|timed| match &timed.event {
-            MainEvent::Processorerror { message, filename, lineno, colno } if message.ends_with(WATCHDOG_STOPPED) => {
-                Some((timed.frame, format!("{filename}:{lineno}:{colno}")))
-            }
-            MainEvent::Console { text, .. } => watchdog_stop_in_console(text).map(|at| (timed.frame, at.to_owned())),
-            _ => None,
-        });
-        let Some((frame, at)) = stopped else { return Ok(()) };
-        let module = args.modules.first().map(|m| m.display().to_string()).unwrap_or_default();
-        Err(Failure {
-            status: EXIT_ENGINE_DIED,
-            message: format!(
-                "{module}: stopped: no render quantum finished for {} s at {at} (frame {frame}); the script was interrupted",
-                args.deadline
-            ),
-        })
-    }
-
     /// Says that the modules are loading.
     pub(crate) fn loading(&mut self, stderr: &mut dyn Write) {
         self.beat(Progress { rendering: false, frame: 0 }, stderr);
@@ -146,6 +126,36 @@ impl Heartbeat {
         let _ = stderr.flush();
         self.last = Some(Instant::now());
     }
+}
+
+/// The render's outcome once its outputs are written: the death line of an
+/// engine process (or an in-process render) whose watchdog interrupted the
+/// script.
+pub(crate) fn judge(args: &RenderArgs, events: &[TimedEvent]) -> Result<(), Failure> {
+    let stopped = events.iter().find_map(|timed| match &timed.event {
+        MainEvent::Processorerror { message, filename, lineno, colno } if message.ends_with(WATCHDOG_STOPPED) => {
+            Some((timed.frame, format!("{filename}:{lineno}:{colno}")))
+        }
+        MainEvent::Console { text, .. } => watchdog_stop_in_console(text).map(|at| (timed.frame, at.to_owned())),
+        _ => None,
+    });
+    let Some((frame, at)) = stopped else { return Ok(()) };
+    let module = args.modules.first().map(|m| m.display().to_string()).unwrap_or_default();
+    Err(Failure {
+        status: EXIT_ENGINE_DIED,
+        message: format!(
+            "{module}: stopped: no render quantum finished for {} s at {at} (frame {frame}); the script was interrupted",
+            args.deadline
+        ),
+    })
+}
+
+/// `--deadline` as a duration.
+pub(crate) fn deadline(args: &RenderArgs) -> Result<Duration, Failure> {
+    Duration::try_from_secs_f64(args.deadline)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| Failure::usage(format!("--deadline {} is not a positive number of seconds", args.deadline)))
 }
 
 /// What the relay threads pass to the supervisor.
@@ -184,10 +194,7 @@ pub(crate) fn run(
     stderr: &mut dyn Write,
 ) -> Result<(), Failure> {
     let exe = engine_exe()?;
-    let deadline = Duration::try_from_secs_f64(args.deadline)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .ok_or_else(|| Failure::usage(format!("--deadline {} is not a positive number of seconds", args.deadline)))?;
+    let deadline = deadline(args)?;
     let mut child = Command::new(&exe)
         .args(argv.iter().skip(1))
         .env(CHILD_ENV, "1")

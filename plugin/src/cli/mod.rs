@@ -4,8 +4,8 @@
 //! status, so tests can run the CLI in-process exactly as the binary does:
 //! 0 rendered (processor errors are events, not failures); 2 usage error or a
 //! module failed to load (`FILE:LINE:COL: ErrorName: message` on stderr); 1 other
-//! failures (I/O); 3 (`render --isolated`) the engine process died: it crashed, hit
-//! its memory cap or was stopped by the watchdog.
+//! failures (I/O); 3 (`render`) the watchdog stopped the script, or (`--isolated`)
+//! the engine process died: it crashed or hit its memory cap.
 
 mod args;
 mod bench;
@@ -19,6 +19,7 @@ mod json_arg;
 mod midi_file;
 mod render;
 pub mod signal;
+mod watchdog;
 pub mod wav;
 
 use std::ffi::OsString;

@@ -7,8 +7,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::Value;
 
 use super::args::RenderArgs;
-use super::isolated::Heartbeat;
+use super::isolated::{Heartbeat, judge};
 use super::signal::InputSignal;
+use super::watchdog::Watchdog;
 use super::{Failure, json_arg, load_modules, midi_file, wav};
 use crate::engine::host_events::DEFAULT_TEMPO;
 use crate::engine::{HostEvent, MainEvent, ParamStep, PortName, Post, RenderError, RenderSpec, Timeline, render};
@@ -86,19 +87,35 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
         timeline: timeline.clone(),
     };
 
+    // An engine process's supervisor watches it from outside; a render in this
+    // process has a watchdog thread instead.
+    let watchdog = match heartbeat {
+        Some(_) => None,
+        None => Some(Watchdog::start(super::isolated::deadline(args)?)?),
+    };
     if let Some(heartbeat) = &mut heartbeat {
         heartbeat.loading(stderr);
     }
-    let interrupt = heartbeat.as_ref().map(Heartbeat::interrupt_handle);
+    let interrupt = match (&heartbeat, &watchdog) {
+        (Some(heartbeat), _) => Some(heartbeat.interrupt_handle()),
+        (None, Some(watchdog)) => Some(watchdog.interrupt_handle()),
+        (None, None) => None,
+    };
     let realm = load_modules(&args.modules, args.root.as_deref(), sample_rate, interrupt)?;
     if let Some(heartbeat) = &mut heartbeat {
         heartbeat.loaded(stderr);
     }
     let bar = progress_bar(frames, sample_rate);
+    if let Some(watchdog) = &watchdog {
+        watchdog.beat();
+    }
     let rendered = render(realm, &spec, &mut |done| {
         bar.set_position(done);
         if let Some(heartbeat) = &mut heartbeat {
             heartbeat.rendered(done, stderr);
+        }
+        if let Some(watchdog) = &watchdog {
+            watchdog.beat();
         }
     })
     .map_err(|e| match e {
@@ -161,10 +178,7 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
                 .map_err(|e| Failure::io(format!("{target}: {e}")))?;
         }
     }
-    match &heartbeat {
-        Some(heartbeat) => heartbeat.judge(args, &rendered.events),
-        None => Ok(()),
-    }
+    judge(args, &rendered.events)
 }
 
 /// The MIDI file's events and the host's timeline: known when any of `--midi`,

@@ -127,3 +127,39 @@ fn every_hostile_script_ends_as_expected_and_the_command_comes_back() {
     let failures = failures.into_inner().expect("not poisoned");
     assert!(failures.is_empty(), "{} of {} cases differ:\n{}", failures.len(), scripts.len(), failures.join("\n"));
 }
+
+#[test]
+fn a_render_in_the_commands_own_process_has_a_watchdog_too() {
+    // Without --isolated there is no engine process to kill, but the script can
+    // still be interrupted where it runs, and the command says where.
+    let binary = worklet_tests::worklet_binary();
+    let corpus = worklet_tests::repo().join("tests/data/hostile");
+    let render = |folder: &Path, script: &str| {
+        let started = Instant::now();
+        let output = Command::new(&binary)
+            .args(["render", script, "--frames", "1280", "--deadline", "1", "--events", "-"])
+            .current_dir(folder)
+            .output()
+            .expect("the worklet binary runs");
+        assert!(started.elapsed() < HUNG, "{script}: the command was held past the watchdog");
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        (output.status.code(), text(&output.stdout), text(&output.stderr))
+    };
+
+    let (status, events, stderr) = render(&corpus, "loop-exponential-calls.js");
+    assert_eq!(status, Some(3), "{stderr}");
+    assert!(
+        stderr.contains(
+            "loop-exponential-calls.js: stopped: no render quantum finished for 1 s at loop-exponential-calls.js:2:"
+        ),
+        "{stderr}"
+    );
+    assert!(events.contains("the watchdog stopped the script") && events.contains(r#""lineno":2"#), "{events}");
+
+    let folder = worklet_tests::scratch("in-process-watchdog");
+    std::fs::write(folder.join("load.js"), "function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) }\nfib(60)\n")
+        .unwrap();
+    let (status, _, stderr) = render(&folder, "load.js");
+    assert_eq!(status, Some(2), "a module stopped while loading fails to load: {stderr}");
+    assert!(stderr.contains("load.js:1:") && stderr.contains("the watchdog stopped the script"), "{stderr}");
+}
