@@ -96,11 +96,10 @@ pub(crate) fn run(args: &RenderArgs, stdout: &mut dyn Write, stderr: &mut dyn Wr
     if let Some(heartbeat) = &mut heartbeat {
         heartbeat.loading(stderr);
     }
-    let interrupt = match (&heartbeat, &watchdog) {
-        (Some(heartbeat), _) => Some(heartbeat.interrupt_handle()),
-        (None, Some(watchdog)) => Some(watchdog.interrupt_handle()),
-        (None, None) => None,
-    };
+    let interrupt = heartbeat
+        .as_ref()
+        .map(Heartbeat::interrupt_handle)
+        .or_else(|| watchdog.as_ref().map(Watchdog::interrupt_handle));
     let realm = load_modules(&args.modules, args.root.as_deref(), sample_rate, interrupt)?;
     if let Some(heartbeat) = &mut heartbeat {
         heartbeat.loaded(stderr);

@@ -298,28 +298,36 @@ impl GenerationLink {
         }
     }
 
-    /// Whether the next `read(frames)` finds every rendered frame it needs
-    /// (late frames to discard included), or nothing more can come (every
-    /// complete quantum fed is rendered).
+    /// Frames the next `read(frames)` takes from the output rings (late frames
+    /// to discard included).
+    fn needed(&self, frames: usize) -> usize {
+        self.skip + frames.saturating_sub(self.prefill)
+    }
+
+    /// Whether the next `read(frames)` finds every rendered frame it needs, or
+    /// nothing more can come (every complete quantum fed is rendered).
     pub(crate) fn can_play(&self, frames: usize) -> bool {
-        self.available() >= self.skip + frames.saturating_sub(self.prefill) || self.backlog() == 0
+        self.available() >= self.needed(frames) || self.backlog() == 0
     }
 
     /// Sleeps until [`GenerationLink::can_play`] `frames`, the generation stops,
-    /// or `timeout` passes; may return early (offline rendering only: the render
-    /// side wakes it after the quanta it waits for).
+    /// or `timeout` passes (offline rendering).
     pub(crate) fn wait_playable(&self, frames: usize, timeout: std::time::Duration) {
-        let missing = (self.skip + frames.saturating_sub(self.prefill)).saturating_sub(self.available());
-        self.control
-            .wait_rendered(missing.div_ceil(128).min(u32::MAX as usize) as u32, timeout, || self.can_play(frames));
+        let missing = self.needed(frames).saturating_sub(self.available());
+        self.wait_rendered(missing as u64, timeout, || self.can_play(frames));
     }
 
     /// Sleeps until at most `frames` of complete input are left to render, the
-    /// generation stops, or `timeout` passes; may return early (offline rendering
-    /// and benchmarks only: the render side wakes it when that is rendered).
+    /// generation stops, or `timeout` passes (offline rendering and benchmarks).
     pub(crate) fn wait_backlog(&self, frames: u64, timeout: std::time::Duration) {
-        let quanta = self.backlog().saturating_sub(frames).div_ceil(128);
-        self.control.wait_rendered(quanta.min(u64::from(u32::MAX)) as u32, timeout, || self.backlog() <= frames);
+        self.wait_rendered(self.backlog().saturating_sub(frames), timeout, || self.backlog() <= frames);
+    }
+
+    /// Sleeps until `ready()`, asking the render side to wake it once `missing`
+    /// more frames are rendered; may return early, callers look again.
+    fn wait_rendered(&self, missing: u64, timeout: std::time::Duration, ready: impl Fn() -> bool) {
+        let quanta = missing.div_ceil(128).min(u64::from(u32::MAX)) as u32;
+        self.control.wait_rendered(quanta, timeout, ready);
     }
 
     /// Wakes the render thread if it sleeps, however little input waits
